@@ -1,0 +1,123 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Rein.Server.Identity;
+
+namespace Rein.Server.Dashboard;
+
+/// <summary>
+/// The dashboard: server-rendered Razor Pages under <c>/</c>, signed in with an API key. The cookie holds the key's
+/// id (encrypted and signed by data protection), never its secret, and the key is re-checked on every request so a
+/// revocation ends the session at once.
+/// </summary>
+public static class DashboardRegistration
+{
+    public const string CookieScheme = "Dashboard";
+    public const string CookieName = "rein_session";
+
+    /// <summary>Dashboard policies are the API's permission policies evaluated against the session cookie.</summary>
+    public const string PolicyPrefix = "dashboard:";
+
+    public static ReinBuilder AddDashboard(this ReinBuilder rein)
+    {
+        ArgumentNullException.ThrowIfNull(rein);
+        var options = rein.Configuration.Get<DashboardOptions>();
+        var services = rein.Services;
+        services.AddRazorPages(pages =>
+            {
+                pages.RootDirectory = "/Dashboard/Pages";
+                pages.Conventions.AuthorizeFolder("/", PolicyPrefix + Permissions.Read);
+                pages.Conventions.AllowAnonymousToPage("/SignIn");
+                pages.Conventions.AuthorizePage("/Keys", PolicyPrefix + Permissions.Administer);
+            })
+            .AddApplicationPart(typeof(DashboardRegistration).Assembly);
+
+        services.AddAuthentication().AddCookie(CookieScheme, cookie =>
+        {
+            cookie.Cookie.Name = CookieName;
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.Cookie.IsEssential = true;
+            cookie.LoginPath = "/signin";
+            cookie.LogoutPath = "/signout";
+            cookie.AccessDeniedPath = "/denied";
+            cookie.ExpireTimeSpan = options.SessionLifetime;
+            cookie.SlidingExpiration = true;
+            cookie.Events.OnValidatePrincipal = async context =>
+            {
+                var caller = Caller.FromPrincipal(context.Principal);
+                var authenticator = context.HttpContext.RequestServices.GetRequiredService<ApiKeyAuthenticator>();
+                if (caller is null || !await authenticator.IsActiveAsync(caller.KeyId, context.HttpContext.RequestAborted))
+                {
+                    context.RejectPrincipal();
+                    await context.HttpContext.SignOutAsync(CookieScheme);
+                }
+            };
+        });
+        services.Configure<AuthorizationOptions>(o => Permissions.AddPolicies(o, CookieScheme, PolicyPrefix));
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "rein_antiforgery";
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.HttpOnly = true;
+            antiforgery.FormFieldName = "__rein_af";
+        });
+        return rein;
+    }
+
+    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
+    {
+        app.MapRazorPages();
+        app.MapGet("/assets/{name}", (HttpContext http, string name) => DashboardAssets.Serve(http, name))
+            .AllowAnonymous().ExcludeFromDescription();
+        return app;
+    }
+}
+
+/// <summary>The dashboard's stylesheet and script, embedded in the assembly: no CDN, no build step, nothing to install.</summary>
+internal static class DashboardAssets
+{
+    private static readonly Dictionary<string, (byte[] Content, string Type, string ETag)> Assets = Load();
+
+    private static Dictionary<string, (byte[], string, string)> Load()
+    {
+        var assembly = typeof(DashboardAssets).Assembly;
+        var assets = new Dictionary<string, (byte[], string, string)>(StringComparer.Ordinal);
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("assets/", StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            var content = buffer.ToArray();
+            var type = Path.GetExtension(resource) switch
+            {
+                ".css" => "text/css; charset=utf-8",
+                ".js" => "text/javascript; charset=utf-8",
+                ".svg" => "image/svg+xml",
+                _ => "application/octet-stream",
+            };
+            assets[resource["assets/".Length..]] = (content, type, "\"" + Convert.ToHexStringLower(SHA256.HashData(content))[..16] + "\"");
+        }
+
+        return assets;
+    }
+
+    public static IResult Serve(HttpContext http, string name)
+    {
+        if (!Assets.TryGetValue(name, out var asset))
+        {
+            return Results.NotFound();
+        }
+
+        http.Response.Headers.CacheControl = "public, max-age=3600";
+        http.Response.Headers.ETag = asset.ETag;
+        return http.Request.Headers.IfNoneMatch == asset.ETag
+            ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : Results.Bytes(asset.Content, asset.Type);
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+
+namespace Rein.Server;
+
+/// <summary>
+/// Turns every exception that reaches the top into problem details. A client's mistake (<see cref="ReinProblemException"/>,
+/// a body that does not parse, a body too large) gets its own 4xx and a message naming the field; anything else is
+/// a 500 that says only the request id, and is logged with the exception.
+/// </summary>
+internal sealed partial class ReinExceptionHandler(IProblemDetailsService problems, ILogger<ReinExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is no one to answer.
+            return true;
+        }
+
+        var (status, title, detail) = exception switch
+        {
+            ReinProblemException p => (p.Status, p.Title, p.Message),
+            BadHttpRequestException b => (b.StatusCode, TitleOf(b.StatusCode), Describe(b)),
+            JsonException j => (StatusCodes.Status400BadRequest, "Invalid request", DescribeJson(j)),
+            _ => (StatusCodes.Status500InternalServerError, "Internal server error",
+                $"an unexpected error occurred; quote request id {httpContext.TraceIdentifier} when reporting it"),
+        };
+
+        if (status >= 500)
+        {
+            Log.UnhandledError(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        }
+        else
+        {
+            Log.ClientError(logger, status, httpContext.Request.Method, httpContext.Request.Path, detail);
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    internal static string TitleOf(int status) => status switch
+    {
+        400 => "Invalid request",
+        404 => "Not found",
+        405 => "Method not allowed",
+        408 => "Request timeout",
+        413 => "Request body too large",
+        415 => "Unsupported media type",
+        431 => "Request headers too large",
+        _ => "Bad request",
+    };
+
+    private static string Describe(BadHttpRequestException e) => e switch
+    {
+        { InnerException: JsonException j } => DescribeJson(j),
+        { StatusCode: 413 } => $"the request body is larger than this endpoint accepts ({e.Message.TrimEnd('.')})",
+        _ when e.Message.Contains("no body was provided", StringComparison.Ordinal) => "the request needs a JSON body",
+        _ when BindFailure().Match(e.Message) is { Success: true } m =>
+            $"'{m.Groups[3].Value}' is not a valid value for '{m.Groups[2].Value}': expected {FriendlyType(m.Groups[1].Value)}",
+        _ when e.Message.StartsWith("Expected a supported JSON media type", StringComparison.Ordinal) =>
+            "the request body must be JSON: send 'Content-Type: application/json'",
+        _ => e.Message,
+    };
+
+    /// <summary>System.Text.Json's messages name .NET types; say what the client should send instead.</summary>
+    internal static string DescribeJson(JsonException e)
+    {
+        var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path.Replace("$.", "", StringComparison.Ordinal)}";
+        var unmapped = UnmappedProperty().Match(e.Message);
+        if (unmapped.Success)
+        {
+            return $"the request body has an unknown field '{unmapped.Groups[1].Value}'";
+        }
+
+        var converted = ConvertedTo().Match(e.Message);
+        if (converted.Success)
+        {
+            return $"the request body is not valid{where}: expected {FriendlyType(converted.Groups[1].Value)}";
+        }
+
+        return $"the request body is not valid JSON{where} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
+    }
+
+    private static string FriendlyType(string type) => type switch
+    {
+        _ when type.Contains("DateTimeOffset", StringComparison.Ordinal) || type.Contains("DateTime", StringComparison.Ordinal) =>
+            "a date and time in ISO 8601, such as 2026-12-31T00:00:00Z",
+        _ when type.Contains("Int", StringComparison.Ordinal) => "a whole number",
+        _ when type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) => "a number",
+        _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+        _ when type.Contains("String", StringComparison.Ordinal) => "a string",
+        _ => "a different kind of value",
+    };
+
+    [GeneratedRegex("Failed to bind parameter \"(\\S+) ([^\"]+)\" from \"(.*)\"")]
+    private static partial Regex BindFailure();
+
+    [GeneratedRegex("The JSON property '([^']*)' could not be mapped")]
+    private static partial Regex UnmappedProperty();
+
+    [GeneratedRegex("could not be converted to ([^ .]+(?:\\.[^ .]+)*)")]
+    private static partial Regex ConvertedTo();
+}
+
+/// <summary>Request id on every response (and, through the hosting log scope, on every log line), plus the
+/// security headers every answer carries.</summary>
+internal static class ResponseConventions
+{
+    public const string RequestIdHeader = "X-Request-Id";
+
+    public static Task Apply(HttpContext context, Func<Task> next)
+    {
+        var headers = context.Response.Headers;
+        headers[RequestIdHeader] = context.TraceIdentifier;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.XFrameOptions = "DENY";
+        // The dashboard loads only its own assets; JSON answers are unaffected.
+        headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        return next();
+    }
+}

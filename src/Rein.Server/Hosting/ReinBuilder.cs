@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Rein.Server.Audit;
+using Rein.Server.Dashboard;
+using Rein.Server.Identity;
+using Rein.Server.Storage;
+
+namespace Rein.Server;
+
+/// <summary>What capabilities register themselves on: <c>services.AddRein(config).AddAudit().AddIdentity()...</c></summary>
+public sealed class ReinBuilder(IServiceCollection services, ReinConfiguration configuration)
+{
+    public IServiceCollection Services { get; } = services;
+
+    public ReinConfiguration Configuration { get; } = configuration;
+}
+
+public static class ReinServiceCollectionExtensions
+{
+    /// <summary>The host's own services: clock, settings, storage and its start-up work, HTTP conventions.</summary>
+    public static ReinBuilder AddRein(this IServiceCollection services, ReinConfiguration configuration, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.Get<ReinOptions>();
+
+        // Registered first: it must run (migrations, bootstrap) before any other hosted service touches the database.
+        services.AddHostedService<StorageInitializer>();
+        services.AddSingleton(time ?? TimeProvider.System);
+        foreach (var (_, type) in ReinConfiguration.Sections)
+        {
+            services.AddSingleton(type, configuration.Get(type));
+        }
+
+        services.AddSingleton(configuration);
+        services.AddSingleton(options.ResolveDatabase().Open());
+        services.AddSingleton<Migrator>();
+
+        services.AddDataProtection().SetApplicationName("rein");
+        services.AddOptions<KeyManagementOptions>().Configure<ReinDatabase, TimeProvider>((o, db, clock) => o.XmlRepository = new DatabaseXmlRepository(db, clock));
+
+        services.AddProblemDetails(p => p.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            context.ProblemDetails.Extensions["requestId"] = context.HttpContext.TraceIdentifier;
+            context.ProblemDetails.Extensions.Remove("traceId");
+        });
+        services.AddExceptionHandler<ReinExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(json => ConfigureJson(json.SerializerOptions));
+        services.AddOpenApi();
+        services.AddAuthorization();
+        return new ReinBuilder(services, configuration);
+    }
+
+    /// <summary>Strict on input: an unknown field is an error, not silently dropped.</summary>
+    public static void ConfigureJson(JsonSerializerOptions json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+    }
+
+    /// <summary>Middleware in order: response headers, errors as problem details, authentication.</summary>
+    public static WebApplication UseRein(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Use(ResponseConventions.Apply);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rein.Server");
+            var database = app.Services.GetRequiredService<ReinDatabase>();
+            Log.Listening(logger, ServerInfo.Version, string.Join(", ", app.Urls), database.KindName, database.Location);
+        });
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rein.Server");
+            Log.ShuttingDown(logger, app.Services.GetRequiredService<ReinOptions>().ShutdownTimeout);
+        });
+        return app;
+    }
+
+    /// <summary>Every endpoint, one capability per line.</summary>
+    public static WebApplication MapRein(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapHealthApi();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        var api = app.MapGroup("/api/v1");
+        api.MapStatusApi()
+            .MapKeysApi()
+            .MapProjectsApi()
+            .MapAuditApi();
+        app.MapDashboard();
+        return app;
+    }
+}

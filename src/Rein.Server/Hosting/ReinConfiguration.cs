@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Configuration.Memory;
+
+namespace Rein.Server;
+
+/// <summary>The configuration could not be used; every problem is listed with the setting and where it came from.</summary>
+public sealed class ReinConfigurationException(IReadOnlyList<string> problems)
+    : Exception("Invalid configuration:" + string.Concat(problems.Select(p => Environment.NewLine + "  " + p)))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
+/// <summary>
+/// Reads every capability's settings out of the configuration once, at start. Unlike the stock binder it names the
+/// setting and its source in every error (<c>Dashboard:SessionLifetime (from REIN_DASHBOARD__SESSIONLIFETIME): ...</c>)
+/// and refuses keys nobody reads, so a typo does not silently fall back to a default.
+/// </summary>
+public sealed class ReinConfiguration
+{
+    /// <summary>Top-level sections that belong to other readers: the logging system and the CLI's client settings.</summary>
+    private static readonly HashSet<string> ForeignKeys = new(StringComparer.OrdinalIgnoreCase) { "Logging", "Url", "ApiKey", "Environment" };
+
+    private readonly Dictionary<Type, object> _settings = [];
+
+    private ReinConfiguration()
+    {
+    }
+
+    /// <summary>The settings classes and the section each is read from ("" is the top level).</summary>
+    public static IReadOnlyList<(string Section, Type Type)> Sections { get; } =
+    [
+        ("", typeof(ReinOptions)),
+        ("Identity", typeof(Identity.IdentityOptions)),
+        ("Dashboard", typeof(Dashboard.DashboardOptions)),
+    ];
+
+    public T Get<T>() where T : class => (T)_settings[typeof(T)];
+
+    public object Get(Type type) => _settings[type];
+
+    /// <exception cref="ReinConfigurationException">A value does not parse, fails its check, or no one reads it.</exception>
+    public static ReinConfiguration Load(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var problems = new List<string>();
+        var result = new ReinConfiguration();
+        var root = Sections.Single(s => s.Section.Length == 0).Type;
+        var sectionNames = Sections.Where(s => s.Section.Length > 0).Select(s => s.Section).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        foreach (var child in configuration.GetChildren())
+        {
+            if (!ForeignKeys.Contains(child.Key) && !sectionNames.Contains(child.Key) && Property(root, child.Key) is null)
+            {
+                problems.Add($"{child.Key}{Source(configuration, child.Path)}: is not a Rein setting (see docs/configuration.md)");
+            }
+        }
+
+        foreach (var (section, type) in Sections)
+        {
+            var instance = Activator.CreateInstance(type)!;
+            var config = section.Length == 0 ? configuration : configuration.GetSection(section);
+            Bind(configuration, config, instance, section.Length == 0, problems);
+            foreach (var (key, problem) in ((IReinSettings)instance).Validate())
+            {
+                var path = section.Length == 0 ? key : section + ":" + key;
+                problems.Add($"{path}{Source(configuration, path)}: {problem}");
+            }
+
+            result._settings[type] = instance;
+        }
+
+        return problems.Count > 0 ? throw new ReinConfigurationException(problems) : result;
+    }
+
+    private static PropertyInfo? Property(Type type, string name) =>
+        type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is { CanWrite: true } p ? p : null;
+
+    private static void Bind(IConfiguration root, IConfiguration section, object target, bool isRoot, List<string> problems)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var property = Property(target.GetType(), child.Key);
+            if (property is null)
+            {
+                if (!isRoot)
+                {
+                    problems.Add($"{child.Path}{Source(root, child.Path)}: is not a Rein setting (see docs/configuration.md)");
+                }
+
+                continue;
+            }
+
+            if (child.Value is null)
+            {
+                continue;
+            }
+
+            if (TryConvert(child.Value, property.PropertyType, out var value, out var expected))
+            {
+                property.SetValue(target, value);
+            }
+            else
+            {
+                problems.Add($"{child.Path}{Source(root, child.Path)}: '{child.Value}' is not {expected}");
+            }
+        }
+    }
+
+    private static bool TryConvert(string text, Type type, out object? value, out string expected)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        value = null;
+        expected = target.Name;
+        if (target == typeof(string))
+        {
+            value = text;
+            return true;
+        }
+
+        if (target == typeof(int))
+        {
+            expected = "a whole number";
+            var ok = int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i);
+            value = i;
+            return ok;
+        }
+
+        if (target == typeof(long))
+        {
+            expected = "a whole number";
+            var ok = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l);
+            value = l;
+            return ok;
+        }
+
+        if (target == typeof(double))
+        {
+            expected = "a number";
+            var ok = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d);
+            value = d;
+            return ok;
+        }
+
+        if (target == typeof(bool))
+        {
+            expected = "true or false";
+            var ok = bool.TryParse(text, out var b);
+            value = b;
+            return ok;
+        }
+
+        if (target == typeof(TimeSpan))
+        {
+            expected = "a duration such as 30s, 5m, 12h, 7d or 00:05:00";
+            var ok = Durations.TryParse(text, out var t);
+            value = t;
+            return ok;
+        }
+
+        return false;
+    }
+
+    /// <summary>Names where a key's winning value came from: a flag, an environment variable or a file.</summary>
+    private static string Source(IConfiguration configuration, string path)
+    {
+        if (configuration is not IConfigurationRoot root)
+        {
+            return "";
+        }
+
+        foreach (var provider in root.Providers.Reverse())
+        {
+            if (!provider.TryGet(path, out _))
+            {
+                continue;
+            }
+
+            return provider switch
+            {
+                EnvironmentVariablesConfigurationProvider => $" (from REIN_{path.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant()})",
+                JsonConfigurationProvider json => $" (from {json.Source.Path})",
+                MemoryConfigurationProvider => $" (from --{Flags.NameOf(path)})",
+                _ => "",
+            };
+        }
+
+        return "";
+    }
+}
+
+/// <summary>Command-line flags of <c>rein serve</c> and the settings they set.</summary>
+public static class Flags
+{
+    public static string NameOf(string key) => key.ToLowerInvariant() switch
+    {
+        "datadir" => "data-dir",
+        var k => k,
+    };
+}
+
+/// <summary>Durations as people write them: 30s, 5m, 12h, 7d, 250ms, or a TimeSpan (00:05:00).</summary>
+public static class Durations
+{
+    public static bool TryParse(string? text, out TimeSpan value)
+    {
+        value = default;
+        text = text?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+
+        (string Suffix, double Unit)[] units = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)];
+        foreach (var (suffix, unit) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) &&
+                double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) &&
+                n >= 0 && n * unit <= TimeSpan.MaxValue.TotalMilliseconds)
+            {
+                value = TimeSpan.FromMilliseconds(n * unit);
+                return true;
+            }
+        }
+
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Rein.Server;
+
+/// <summary>
+/// A request the service refuses because of what the client sent or asked for. Services throw it; the API answers
+/// it as problem details with its status, the dashboard shows its detail next to the form, and it is never logged as
+/// a server error.
+/// </summary>
+public sealed class ReinProblemException : Exception
+{
+    public ReinProblemException(int status, string title, string detail, string? field = null) : base(detail)
+    {
+        Status = status;
+        Title = title;
+        Field = field;
+    }
+
+    public ReinProblemException()
+    {
+        Status = StatusCodes.Status400BadRequest;
+        Title = "Bad request";
+    }
+
+    public ReinProblemException(string message) : base(message)
+    {
+        Status = StatusCodes.Status400BadRequest;
+        Title = "Bad request";
+    }
+
+    public ReinProblemException(string message, Exception innerException) : base(message, innerException)
+    {
+        Status = StatusCodes.Status400BadRequest;
+        Title = "Bad request";
+    }
+
+    public int Status { get; }
+
+    public string Title { get; }
+
+    /// <summary>The request field at fault, as the client spelled it (camelCase), when there is one.</summary>
+    public string? Field { get; }
+
+    public static ReinProblemException Invalid(string field, string detail) =>
+        new(StatusCodes.Status400BadRequest, "Invalid request", $"{field}: {detail}", field);
+
+    public static ReinProblemException NotFound(string detail) =>
+        new(StatusCodes.Status404NotFound, "Not found", detail);
+
+    public static ReinProblemException Conflict(string detail) =>
+        new(StatusCodes.Status409Conflict, "Conflict", detail);
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Rein.Core.Audit;
+using Rein.Core.Identity;
+using Rein.Server.Audit;
+using Rein.Server.Storage;
+
+namespace Rein.Server.Identity;
+
+/// <summary>A key as just created: the only moment its full value exists outside the client.</summary>
+public sealed record CreatedKey(ApiKey Key, string Value);
+
+/// <summary>Creates, lists and revokes a project's API keys; every change is audited in the same transaction.</summary>
+public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvider time, IdentityOptions options, ILogger<KeyService> logger)
+{
+    public const int MaxNameLength = 100;
+
+    /// <summary>Largest page a listing returns.</summary>
+    public const int MaxPageSize = 1000;
+
+    public async Task<CreatedKey> CreateAsync(Caller caller, string? name, string? role, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var validName = ValidateName(name);
+        if (!Roles.TryParse(role, out var validRole))
+        {
+            throw ReinProblemException.Invalid("role", $"'{role}' is not a role; use one of {string.Join(", ", Roles.Names)}");
+        }
+
+        var now = time.GetUtcNow();
+        if (expiresAt is { } expires && expires <= now)
+        {
+            throw ReinProblemException.Invalid("expiresAt", "must be in the future");
+        }
+
+        var created = await database.WriteAsync(async (c, t) =>
+        {
+            var active = await IdentityStore.CountActiveKeysAsync(c, t, caller.ProjectId, now);
+            if (active >= options.MaxActiveKeysPerProject)
+            {
+                throw ReinProblemException.Conflict($"project {caller.ProjectId} already has {active} active keys, the limit (Identity:MaxActiveKeysPerProject); revoke unused keys first");
+            }
+
+            return await InsertAsync(c, t, caller.ProjectId, caller.KeyId, validName, validRole, expiresAt, now);
+        }, cancellationToken);
+        Log.KeyCreated(logger, created.Key.Id, validRole.ToName(), caller.ProjectId, caller.KeyId);
+        return created;
+    }
+
+    /// <summary>Inserts a key and its audit entry inside the caller's transaction.</summary>
+    internal async Task<CreatedKey> InsertAsync(
+        System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, string projectId, string actor, string name, Role role, DateTimeOffset? expiresAt, DateTimeOffset now)
+    {
+        var token = ApiKeyToken.Create();
+        var key = new ApiKey(token.Id, projectId, name, role, Truncate(now), actor, expiresAt is { } e ? Truncate(e) : null, null, null, null);
+        await IdentityStore.InsertKeyAsync(c, t, key, token.Hash());
+        await audit.AppendAsync(c, t, projectId, new AuditEvent(
+            actor, "key.create", "key", key.Id, null, Digest(key),
+            JsonSerializer.Serialize(new { name, role = role.ToName(), expiresAt = key.ExpiresAt })));
+        return new CreatedKey(key, token.Value);
+    }
+
+    public async Task<Page<ApiKey>> ListAsync(Caller caller, string? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var keys = await database.ReadAsync(c => IdentityStore.ListKeysAsync(c, caller.ProjectId, after, limit + 1), cancellationToken);
+        return keys.Count > limit ? new Page<ApiKey>([.. keys.Take(limit)], keys[limit - 1].Id) : new Page<ApiKey>(keys, null);
+    }
+
+    public Task<ApiKey?> GetAsync(Caller caller, string keyId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return database.ReadAsync(c => IdentityStore.GetKeyAsync(c, null, caller.ProjectId, keyId), cancellationToken);
+    }
+
+    /// <summary>Revokes a key of the caller's project. Revoking a revoked key changes nothing and returns it as it is.</summary>
+    /// <exception cref="ReinProblemException">404 when the project has no such key; 409 for its last active admin key.</exception>
+    public async Task<ApiKey> RevokeAsync(Caller caller, string keyId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var (key, changed) = await database.WriteAsync(async (c, t) =>
+        {
+            var before = await IdentityStore.GetKeyAsync(c, t, caller.ProjectId, keyId)
+                ?? throw ReinProblemException.NotFound($"project {caller.ProjectId} has no key {keyId}");
+            if (before.RevokedAt is not null)
+            {
+                return (before, false);
+            }
+
+            var now = time.GetUtcNow();
+            if (before.Role == Role.Admin && before.StateAt(now) == KeyState.Active &&
+                await IdentityStore.CountActiveKeysAsync(c, t, caller.ProjectId, now, Role.Admin) <= 1)
+            {
+                throw ReinProblemException.Conflict($"key {keyId} is the last active admin key of project {caller.ProjectId}; create another admin key before revoking it");
+            }
+
+            await IdentityStore.RevokeKeyAsync(c, t, caller.ProjectId, keyId, now, caller.KeyId);
+            var after = before with { RevokedAt = Truncate(now), RevokedBy = caller.KeyId };
+            await audit.AppendAsync(c, t, caller.ProjectId, new AuditEvent(
+                caller.KeyId, "key.revoke", "key", keyId, Digest(before), Digest(after), JsonSerializer.Serialize(new { name = before.Name, role = before.Role.ToName() })));
+            return (after, true);
+        }, cancellationToken);
+        if (changed)
+        {
+            Log.KeyRevoked(logger, keyId, caller.ProjectId, caller.KeyId);
+        }
+
+        return key;
+    }
+
+    internal static string ValidateName(string? name)
+    {
+        var trimmed = name?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            throw ReinProblemException.Invalid("name", "is required: say what the key is for, such as 'ci' or 'support-bot'");
+        }
+
+        if (trimmed.Length > MaxNameLength)
+        {
+            throw ReinProblemException.Invalid("name", $"is {trimmed.Length} characters long; at most {MaxNameLength} are allowed");
+        }
+
+        return trimmed.Any(char.IsControl)
+            ? throw ReinProblemException.Invalid("name", "must not contain control characters")
+            : trimmed;
+    }
+
+    /// <summary>The state of a key as the audit log records it: no secret, no last-used time (not a change of state).</summary>
+    internal static string Digest(ApiKey key) => AuditChain.DigestOf(
+        ("id", key.Id),
+        ("project", key.ProjectId),
+        ("name", key.Name),
+        ("role", key.Role.ToName()),
+        ("expiresAt", key.ExpiresAt?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("revokedAt", key.RevokedAt?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    // Storage keeps milliseconds; what is returned must equal what a later read returns.
+    private static DateTimeOffset Truncate(DateTimeOffset value) => DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds());
+}

@@ -1,0 +1,150 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rein.Server.Audit;
+using Rein.Server.Dashboard;
+using Rein.Server.Identity;
+
+namespace Rein.Server;
+
+/// <summary>How to start a server: where its configuration comes from beyond the defaults.</summary>
+public sealed class ReinServerSettings
+{
+    /// <summary>Folder holding an optional appsettings.json; relative paths in the configuration resolve from the
+    /// process's working folder.</summary>
+    public string ContentRoot { get; init; } = Directory.GetCurrentDirectory();
+
+    /// <summary>An extra JSON settings file (<c>--config</c>), which must exist.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Settings from command-line flags; they win over everything else.</summary>
+    public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Whether <c>REIN_*</c> environment variables are read (tests that run in-process turn it off).</summary>
+    public bool ReadEnvironment { get; init; } = true;
+
+    /// <summary>A clock for tests; the system clock otherwise.</summary>
+    public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>Extra logging setup, such as a test's capture provider.</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+}
+
+/// <summary>Builds the Rein web application: the composition root, read as a table of contents.</summary>
+public static class ReinServer
+{
+    /// <exception cref="ReinConfigurationException">A setting is invalid; the message names it and its source.</exception>
+    /// <exception cref="ReinStartupException">The data folder cannot be created.</exception>
+    public static WebApplication Build(ReinServerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = settings.ContentRoot,
+            EnvironmentName = Environments.Production,
+            Args = [],
+        });
+
+        var configuration = LoadConfiguration(builder.Configuration, settings);
+        var options = configuration.Get<ReinOptions>();
+        CreateDataDir(options.DataDir);
+
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        ConfigureLogging(builder.Logging, settings);
+
+        builder.Services.AddRein(configuration, settings.TimeProvider)
+            .AddAudit()
+            .AddIdentity()
+            .AddDashboard();
+
+        var app = builder.Build();
+        app.UseRein();
+        app.MapRein();
+        return app;
+    }
+
+    private static ReinConfiguration LoadConfiguration(ConfigurationManager configuration, ReinServerSettings settings)
+    {
+        configuration.Sources.Clear();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+            // Keys are kept unencrypted in Rein's own database on purpose (docs/operations.md); the warning says nothing new.
+            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+        });
+        try
+        {
+            configuration.AddJsonFile(Path.Combine(settings.ContentRoot, "appsettings.json"), optional: true, reloadOnChange: false);
+            if (settings.ConfigFile is { } file)
+            {
+                var path = Path.GetFullPath(file);
+                if (!File.Exists(path))
+                {
+                    throw new ReinConfigurationException([$"--config: the file {path} does not exist"]);
+                }
+
+                configuration.AddJsonFile(path, optional: false, reloadOnChange: false);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ReinConfigurationException([$"{e.Message} {e.InnerException?.Message}".Trim()]);
+        }
+
+        if (settings.ReadEnvironment)
+        {
+            configuration.AddEnvironmentVariables("REIN_");
+        }
+
+        configuration.AddInMemoryCollection(settings.Overrides);
+        return ReinConfiguration.Load(configuration);
+    }
+
+    private static void CreateDataDir(string dataDir)
+    {
+        try
+        {
+            if (!Directory.Exists(dataDir))
+            {
+                if (OperatingSystem.IsWindows())
+                {
+                    Directory.CreateDirectory(dataDir);
+                }
+                else
+                {
+                    Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ReinStartupException($"DataDir: cannot create the data folder {Path.GetFullPath(dataDir)}: {e.Message}", e);
+        }
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, ReinServerSettings settings)
+    {
+        logging.ClearProviders();
+        // One line per entry; the hosting scope puts the request id on every line logged while serving a request.
+        logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.IncludeScopes = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.None);
+        settings.ConfigureLogging?.Invoke(logging);
+    }
+}

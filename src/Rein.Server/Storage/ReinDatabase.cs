@@ -1,0 +1,79 @@
+using System.Data.Common;
+
+namespace Rein.Server.Storage;
+
+/// <summary>Which engine holds the data.</summary>
+public enum DatabaseKind
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>
+/// The one way capability stores reach the database: short read scopes and write transactions. A write runs its work
+/// in one transaction and retries it when the engine reports a conflict that a retry resolves.
+/// </summary>
+public abstract class ReinDatabase : IAsyncDisposable
+{
+    static ReinDatabase()
+    {
+        // Columns are snake_case; rows are plain classes.
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    /// <summary>Transient write conflicts are retried this many times before the error surfaces.</summary>
+    protected const int MaxWriteAttempts = 4;
+
+    public abstract DatabaseKind Kind { get; }
+
+    /// <summary>Where the data lives, safe to print: a file path, or host, port and database without credentials.</summary>
+    public abstract string Location { get; }
+
+    public string KindName => Kind == DatabaseKind.Sqlite ? "sqlite" : "postgresql";
+
+    public abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        await using var connection = await OpenAsync(cancellationToken);
+        return await work(connection);
+    }
+
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            try
+            {
+                var result = await work(connection, transaction);
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+            catch (Exception e) when (attempt < MaxWriteAttempts && IsRetryable(e))
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    public Task WriteAsync(Func<DbConnection, DbTransaction, Task> work, CancellationToken cancellationToken) =>
+        WriteAsync<bool>(async (c, t) =>
+        {
+            await work(c, t);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>True when an exception is a unique-key violation (a concurrent insert of the same key).</summary>
+    public abstract bool IsUniqueViolation(Exception exception);
+
+    protected abstract ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    protected abstract bool IsRetryable(Exception exception);
+
+    public abstract ValueTask DisposeAsync();
+}

@@ -1,0 +1,54 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace Rein.Server.Storage;
+
+/// <summary>SQLite in WAL mode: one file, readers never block the writer. Writers take the lock when they begin
+/// (BEGIN IMMEDIATE) so two writers queue on the busy timeout instead of failing on an upgrade deadlock.</summary>
+public sealed class SqliteReinDatabase : ReinDatabase
+{
+    private readonly string _connectionString;
+
+    public SqliteReinDatabase(string path)
+    {
+        FilePath = Path.GetFullPath(path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            ForeignKeys = true,
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY until the command timeout; 30 s covers any write we make.
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string FilePath { get; }
+
+    public override DatabaseKind Kind => DatabaseKind.Sqlite;
+
+    public override string Location => FilePath;
+
+    public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    public override bool IsUniqueViolation(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
+
+    protected override ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    // SQLITE_BUSY (5) and SQLITE_LOCKED (6) outlasting the busy timeout are worth one more try.
+    protected override bool IsRetryable(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 5 or 6 };
+
+    public override ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        return ValueTask.CompletedTask;
+    }
+}

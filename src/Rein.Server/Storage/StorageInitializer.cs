@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rein.Server.Identity;
+
+namespace Rein.Server.Storage;
+
+/// <summary>Runs before the server accepts requests: migrates the schema, then bootstraps an empty database.
+/// A failure here stops the start.</summary>
+internal sealed class StorageInitializer(ReinDatabase database, Migrator migrator, Bootstrapper bootstrapper, ILogger<StorageInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await migrator.MigrateAsync(cancellationToken);
+        }
+        catch (ReinStartupException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException or IOException)
+        {
+            throw new ReinStartupException($"Cannot use the {database.KindName} database at {database.Location}: {e.Message}", e);
+        }
+
+        Log.SchemaReady(logger, migrator.LatestVersion, database.KindName, database.Location);
+        await bootstrapper.RunAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,22 @@
+namespace Rein.Cli;
+
+/// <summary>What <c>rein</c> exits with; scripts can rely on these (docs/cli.md).</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>The server refused the request (4xx/5xx), or a check found a problem.</summary>
+    public const int Failed = 1;
+
+    /// <summary>The command line or the configuration is wrong.</summary>
+    public const int Usage = 2;
+
+    /// <summary>The server could not be reached.</summary>
+    public const int Unreachable = 3;
+
+    /// <summary>The API key is missing, malformed, unknown, revoked or expired.</summary>
+    public const int Unauthorized = 4;
+
+    /// <summary>The audit chain failed verification.</summary>
+    public const int AuditBroken = 5;
+}

@@ -1,0 +1,3 @@
+using Rein.Cli;
+
+return await ReinCli.RunAsync(args);
