@@ -1,0 +1,113 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rein.Server.Storage;
+using Rein.Testing;
+
+namespace Rein.Server.Tests.Storage;
+
+/// <summary>Migrations on an empty database, an up-to-date one, one newer than the build, and under a race.</summary>
+public abstract class MigratorTests : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new("rein-migrate");
+    private ReinDatabase _database = null!;
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected abstract Task<ReinDatabase> OpenDatabaseAsync(TempDirectory directory);
+
+    public async ValueTask InitializeAsync() => _database = await OpenDatabaseAsync(_directory);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _database.DisposeAsync();
+        _directory.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private Migrator NewMigrator() => new(_database, TimeProvider.System, NullLogger<Migrator>.Instance);
+
+    [Fact]
+    public async Task MigrateAsync_EmptyDatabase_AppliesEveryMigrationInOrder()
+    {
+        var migrator = NewMigrator();
+        Assert.Equal(0, await migrator.GetVersionAsync(Ct));
+
+        var applied = await migrator.MigrateAsync(Ct);
+
+        Assert.Equal(Enumerable.Range(1, migrator.LatestVersion), applied.Select(m => m.Version));
+        Assert.Equal(migrator.LatestVersion, await migrator.GetVersionAsync(Ct));
+        var tables = await _database.ReadAsync(c => c.QueryAsync<string>(_database.Kind == DatabaseKind.Sqlite
+            ? "SELECT name FROM sqlite_master WHERE type = 'table'"
+            : "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"), Ct);
+        Assert.Superset(new HashSet<string> { "projects", "api_keys", "audit_log", "audit_heads", "schema_migrations", "data_protection_keys" }, tables.ToHashSet());
+    }
+
+    [Fact]
+    public async Task MigrateAsync_UpToDateDatabase_AppliesNothing()
+    {
+        await NewMigrator().MigrateAsync(Ct);
+
+        var applied = await NewMigrator().MigrateAsync(Ct);
+
+        Assert.Empty(applied);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_NewerSchema_RefusesWithAClearMessage()
+    {
+        var migrator = NewMigrator();
+        await migrator.MigrateAsync(Ct);
+        var newer = migrator.LatestVersion + 1;
+        await _database.WriteAsync((c, t) => c.ExecuteAsync(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@newer, 'from the future', 0)", new { newer }, t), Ct);
+
+        var error = await Assert.ThrowsAsync<ReinStartupException>(() => NewMigrator().MigrateAsync(Ct));
+
+        Assert.Contains($"version {newer}", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"version {migrator.LatestVersion}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("newer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_TwoServersStartingTogether_MigrateOnce()
+    {
+        var results = await Task.WhenAll(Task.Run(() => NewMigrator().MigrateAsync(Ct)), Task.Run(() => NewMigrator().MigrateAsync(Ct)));
+
+        Assert.Equal(NewMigrator().LatestVersion, results.Sum(r => r.Count));
+        var rows = await _database.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT count(*) FROM schema_migrations"), Ct);
+        Assert.Equal(NewMigrator().LatestVersion, rows);
+    }
+}
+
+public sealed class SqliteMigratorTests : MigratorTests
+{
+    protected override Task<ReinDatabase> OpenDatabaseAsync(TempDirectory directory) => Dialects.SqliteAsync(directory);
+
+    [Fact]
+    public async Task MigrateAsync_Sqlite_TurnsOnWal()
+    {
+        using var directory = new TempDirectory();
+        await using var database = new SqliteReinDatabase(directory.Combine("wal.db"));
+        await new Migrator(database, TimeProvider.System, NullLogger<Migrator>.Instance).MigrateAsync(Ct);
+
+        Assert.Equal("wal", await database.ReadAsync(c => c.ExecuteScalarAsync<string>("PRAGMA journal_mode"), Ct));
+    }
+}
+
+public sealed class PostgresMigratorTests(PostgresCluster cluster) : MigratorTests
+{
+    protected override Task<ReinDatabase> OpenDatabaseAsync(TempDirectory directory) => Dialects.PostgresAsync(cluster);
+}
+
+public sealed class MigrationFilesTests
+{
+    [Fact]
+    public void BothDialects_HaveTheSameNumberedMigrations()
+    {
+        var sqlite = Migrator.Load(DatabaseKind.Sqlite);
+        var postgres = Migrator.Load(DatabaseKind.Postgres);
+
+        Assert.NotEmpty(sqlite);
+        Assert.Equal(sqlite.Select(m => (m.Version, m.Name)), postgres.Select(m => (m.Version, m.Name)));
+    }
+}
