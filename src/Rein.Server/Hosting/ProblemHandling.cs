@@ -25,8 +25,8 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
         var (status, title, detail) = exception switch
         {
             ReinProblemException p => (p.Status, p.Title, p.Message),
-            BadHttpRequestException b => (b.StatusCode, TitleOf(b.StatusCode), Describe(b)),
-            JsonException j => (StatusCodes.Status400BadRequest, "Invalid request", DescribeJson(j)),
+            BadHttpRequestException b => (b.StatusCode, TitleOf(b.StatusCode), Describe(b, RequestType(httpContext))),
+            JsonException j => (StatusCodes.Status400BadRequest, "Invalid request", DescribeJson(j, RequestType(httpContext))),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error",
                 $"an unexpected error occurred; quote request id {httpContext.TraceIdentifier} when reporting it"),
         };
@@ -61,9 +61,13 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
         _ => "Bad request",
     };
 
-    private static string Describe(BadHttpRequestException e) => e switch
+    private static Type? RequestType(HttpContext http) =>
+        // The exception handler clears the endpoint before handlers run; its feature keeps the one that failed.
+        (http.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? http.GetEndpoint())?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
+
+    private static string Describe(BadHttpRequestException e, Type? requestType) => e switch
     {
-        { InnerException: JsonException j } => DescribeJson(j),
+        { InnerException: JsonException j } => DescribeJson(j, requestType),
         { StatusCode: 413 } => $"the request body is larger than this endpoint accepts ({e.Message.TrimEnd('.')})",
         _ when e.Message.Contains("no body was provided", StringComparison.Ordinal) => "the request needs a JSON body",
         _ when BindFailure().Match(e.Message) is { Success: true } m =>
@@ -73,23 +77,33 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
         _ => e.Message,
     };
 
-    /// <summary>System.Text.Json's messages name .NET types; say what the client should send instead.</summary>
-    internal static string DescribeJson(JsonException e)
+    /// <summary>System.Text.Json's messages name .NET types (for records, the record rather than the field); say what
+    /// the client should send instead, looking the field's type up on the endpoint's request type.</summary>
+    internal static string DescribeJson(JsonException e, Type? requestType)
     {
-        var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path.Replace("$.", "", StringComparison.Ordinal)}";
         var unmapped = UnmappedProperty().Match(e.Message);
         if (unmapped.Success)
         {
             return $"the request body has an unknown field '{unmapped.Groups[1].Value}'";
         }
 
-        var converted = ConvertedTo().Match(e.Message);
-        if (converted.Success)
+        if (string.IsNullOrEmpty(e.Path) || e.Path == "$")
         {
-            return $"the request body is not valid{where}: expected {FriendlyType(converted.Groups[1].Value)}";
+            return e.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? "the request body must be a JSON object"
+                : $"the request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
         }
 
-        return $"the request body is not valid JSON{where} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
+        var field = e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
+        if (e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            var property = requestType?.GetProperty(field, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
+            return property is null
+                ? $"the request body is not valid at {field}"
+                : $"the request body is not valid at {field}: expected {FriendlyType((Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType).Name)}";
+        }
+
+        return $"the request body is not valid JSON at {field} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
     }
 
     private static string FriendlyType(string type) => type switch
@@ -109,8 +123,6 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
     [GeneratedRegex("The JSON property '([^']*)' could not be mapped")]
     private static partial Regex UnmappedProperty();
 
-    [GeneratedRegex("could not be converted to ([^ .]+(?:\\.[^ .]+)*)")]
-    private static partial Regex ConvertedTo();
 }
 
 /// <summary>Request id on every response (and, through the hosting log scope, on every log line), plus the
@@ -121,13 +133,43 @@ internal static class ResponseConventions
 
     public static Task Apply(HttpContext context, Func<Task> next)
     {
-        var headers = context.Response.Headers;
-        headers[RequestIdHeader] = context.TraceIdentifier;
-        headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
-        headers.XFrameOptions = "DENY";
-        // The dashboard loads only its own assets; JSON answers are unaffected.
-        headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        // Set when the headers go out, not now: the exception handler clears headers before it writes a problem.
+        context.Response.OnStarting(static state =>
+        {
+            var http = (HttpContext)state;
+            var headers = http.Response.Headers;
+            headers[RequestIdHeader] = http.TraceIdentifier;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            // The dashboard loads only its own assets; JSON answers are unaffected.
+            headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+            return Task.CompletedTask;
+        }, context);
         return next();
+    }
+}
+
+/// <summary>Details for problems the framework writes itself (no route, wrong method, body too large, not JSON),
+/// so that no error reaches a client without saying what was wrong.</summary>
+internal static class ProblemDefaults
+{
+    public static void Fill(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        var http = context.HttpContext;
+        problem.Instance ??= http.Request.Path;
+        problem.Extensions["requestId"] = http.TraceIdentifier;
+        problem.Extensions.Remove("traceId");
+        problem.Detail ??= problem.Status switch
+        {
+            StatusCodes.Status404NotFound => $"nothing answers {http.Request.Method} {http.Request.Path}",
+            StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed on {http.Request.Path}",
+            StatusCodes.Status413PayloadTooLarge => http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is { } max
+                ? $"the request body is larger than this endpoint accepts (at most {max} bytes)"
+                : "the request body is larger than this endpoint accepts",
+            StatusCodes.Status415UnsupportedMediaType => "the request body must be JSON: send 'Content-Type: application/json'",
+            _ => null,
+        };
     }
 }

@@ -44,12 +44,7 @@ public static class ReinServiceCollectionExtensions
         services.AddDataProtection().SetApplicationName("rein");
         services.AddOptions<KeyManagementOptions>().Configure<ReinDatabase, TimeProvider>((o, db, clock) => o.XmlRepository = new DatabaseXmlRepository(db, clock));
 
-        services.AddProblemDetails(p => p.CustomizeProblemDetails = context =>
-        {
-            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
-            context.ProblemDetails.Extensions["requestId"] = context.HttpContext.TraceIdentifier;
-            context.ProblemDetails.Extensions.Remove("traceId");
-        });
+        services.AddProblemDetails(p => p.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<ReinExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(json => ConfigureJson(json.SerializerOptions));
