@@ -43,7 +43,9 @@ public static class ReinServer
         ArgumentNullException.ThrowIfNull(settings);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            ContentRootPath = settings.ContentRoot,
+            // Not the user's folder: the default builder would read its appsettings.json before Rein can report a
+            // malformed one properly (LoadConfiguration reads it instead).
+            ContentRootPath = AppContext.BaseDirectory,
             EnvironmentName = Environments.Production,
             Args = [],
         });

@@ -61,8 +61,9 @@ public sealed record DatabaseTarget(DatabaseKind Kind, string Value)
 
     private static string Describe(Exception e) => e switch
     {
-        // Npgsql names the offending keyword; never echo the value, which may be a password.
-        ArgumentException { ParamName: not null } a when a.Message.Contains("Keyword", StringComparison.OrdinalIgnoreCase) => a.Message.Split(" (Parameter", 2)[0],
+        // Npgsql names the keyword it could not set; never echo a value, which may be a password.
+        ArgumentException { ParamName: { Length: > 0 } keyword } => $"'{keyword}' is an unknown keyword or has a value that does not parse",
+        ArgumentException => "it does not have the form Key=value;Key=value",
         UriFormatException => "the URL does not parse",
         _ => "a value does not parse",
     };

@@ -1,0 +1,143 @@
+using Microsoft.Extensions.Configuration;
+using Rein.Server.Dashboard;
+using Rein.Server.Identity;
+using Rein.Testing;
+
+namespace Rein.Server.Tests.Hosting;
+
+public sealed class ConfigurationTests
+{
+    private static ReinConfiguration Load(Dictionary<string, string?> flags, Dictionary<string, string?>? environment = null)
+    {
+        var builder = new ConfigurationBuilder();
+        if (environment is not null)
+        {
+            // Stand-in for REIN_* variables: the same provider type, read from a private prefix.
+            var prefix = $"REINTEST{Guid.NewGuid():N}_";
+            foreach (var (key, value) in environment)
+            {
+                Environment.SetEnvironmentVariable(prefix + key, value);
+            }
+
+            builder.AddEnvironmentVariables(prefix);
+        }
+
+        builder.AddInMemoryCollection(flags);
+        return ReinConfiguration.Load(builder.Build());
+    }
+
+    private static string Problems(Dictionary<string, string?> flags, Dictionary<string, string?>? environment = null) =>
+        string.Join("\n", Assert.Throws<ReinConfigurationException>(() => Load(flags, environment)).Problems);
+
+    [Fact]
+    public void Defaults_AreValid()
+    {
+        var configuration = Load([]);
+
+        Assert.Equal(ReinOptions.DefaultUrls, configuration.Get<ReinOptions>().Urls);
+        Assert.Equal(".rein", configuration.Get<ReinOptions>().DataDir);
+        Assert.Equal(TimeSpan.FromHours(12), configuration.Get<DashboardOptions>().SessionLifetime);
+    }
+
+    [Theory]
+    [InlineData("Urls", "https://127.0.0.1:7346", "Urls (from --urls): 'https://127.0.0.1:7346' is not a listening address")]
+    [InlineData("Urls", "localhost:80", "Urls (from --urls)")]
+    [InlineData("Database", "Hots=db;Database=rein", "Database (from --database): not a PostgreSQL connection string")]
+    [InlineData("Database", "sqlite:", "Database (from --database): 'sqlite:' must be followed by a file path")]
+    [InlineData("Database", "Database=rein", "Database (from --database): a PostgreSQL connection string needs a Host")]
+    [InlineData("DataDir", " ", "DataDir (from --data-dir): must name a folder")]
+    [InlineData("MaxRequestBodyBytes", "12", "MaxRequestBodyBytes (from --maxrequestbodybytes): must be between 1024")]
+    [InlineData("MaxRequestBodyBytes", "lots", "MaxRequestBodyBytes (from --maxrequestbodybytes): 'lots' is not a whole number")]
+    [InlineData("ShutdownTimeout", "forever", "ShutdownTimeout (from --shutdowntimeout): 'forever' is not a duration")]
+    [InlineData("Dashboard:SessionLifetime", "10s", "Dashboard:SessionLifetime")]
+    [InlineData("Identity:MaxProjects", "0", "Identity:MaxProjects")]
+    [InlineData("Identity:MaxProject", "10", "Identity:MaxProject (from --identity:maxproject): is not a Rein setting")]
+    [InlineData("Databse", "x", "Databse (from --databse): is not a Rein setting")]
+    public void BadValue_StopsTheStart_NamingTheSetting(string key, string value, string expected)
+    {
+        Assert.Contains(expected, Problems(new() { [key] = value }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadValueFromTheEnvironment_NamesTheVariable()
+    {
+        var problems = Problems([], new() { ["SHUTDOWNTIMEOUT"] = "soon" });
+
+        Assert.Contains("(from REIN_SHUTDOWNTIMEOUT)", problems, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConnectionStringErrors_NeverRepeatThePassword()
+    {
+        var problems = Problems(new() { ["Database"] = "Host=db;Password=hunter2-secret;Bogus=1" });
+
+        Assert.DoesNotContain("hunter2-secret", problems, StringComparison.Ordinal);
+        Assert.Contains("bogus", problems, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void AllProblems_AreReportedTogether()
+    {
+        var error = Assert.Throws<ReinConfigurationException>(() => Load(new() { ["Urls"] = "nope", ["ShutdownTimeout"] = "0s" }));
+
+        Assert.Equal(2, error.Problems.Count);
+    }
+
+    [Theory]
+    [InlineData("30s", 30_000)]
+    [InlineData("5m", 300_000)]
+    [InlineData("1.5h", 5_400_000)]
+    [InlineData("7d", 604_800_000)]
+    [InlineData("250ms", 250)]
+    [InlineData("00:01:00", 60_000)]
+    public void Durations_ParseAsPeopleWriteThem(string text, long milliseconds)
+    {
+        Assert.True(Durations.TryParse(text, out var value));
+        Assert.Equal(milliseconds, (long)value.TotalMilliseconds);
+    }
+
+    [Fact]
+    public void PostgresUrl_BecomesAConnectionString()
+    {
+        Assert.True(Rein.Server.Storage.DatabaseTarget.TryParse("postgresql://rein:p%40ss@db.internal:5433/rein?sslmode=require", ".rein", out var target, out _));
+
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(target!.Value);
+        Assert.Equal(("db.internal", 5433, "rein", "rein", "p@ss"), (builder.Host, builder.Port, builder.Database, builder.Username, builder.Password));
+        Assert.Equal(Npgsql.SslMode.Require, builder.SslMode);
+    }
+
+    [Fact]
+    public void ClientSettings_AreNotMistakenForServerSettings()
+    {
+        var configuration = Load(new() { ["Url"] = "http://elsewhere", ["ApiKey"] = "rein_x" });
+
+        Assert.NotNull(configuration.Get<IdentityOptions>());
+    }
+
+    [Fact]
+    public void Build_WithAMissingConfigFile_NamesIt()
+    {
+        using var dir = new TempDirectory();
+
+        var error = Assert.Throws<ReinConfigurationException>(() => ReinServer.Build(new ReinServerSettings
+        {
+            ContentRoot = dir.Path,
+            ConfigFile = dir.Combine("nope.json"),
+            ReadEnvironment = false,
+        }));
+
+        Assert.Contains("--config", error.Message, StringComparison.Ordinal);
+        Assert.Contains("nope.json", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_WithMalformedAppSettings_SaysWhichFile()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("appsettings.json"), "{ \"Urls\": ");
+
+        var error = Assert.Throws<ReinConfigurationException>(() => ReinServer.Build(new ReinServerSettings { ContentRoot = dir.Path, ReadEnvironment = false }));
+
+        Assert.Contains("appsettings.json", error.Message, StringComparison.Ordinal);
+    }
+}
