@@ -63,7 +63,7 @@ public sealed class ReinConfiguration
         {
             var instance = Activator.CreateInstance(type)!;
             var config = section.Length == 0 ? configuration : configuration.GetSection(section);
-            Bind(configuration, config, instance, section.Length == 0, problems);
+            Bind(configuration, config, section, instance, problems);
             foreach (var (key, problem) in ((IReinSettings)instance).Validate())
             {
                 var path = section.Length == 0 ? key : section + ":" + key;
@@ -79,16 +79,17 @@ public sealed class ReinConfiguration
     private static PropertyInfo? Property(Type type, string name) =>
         type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is { CanWrite: true } p ? p : null;
 
-    private static void Bind(IConfiguration root, IConfiguration section, object target, bool isRoot, List<string> problems)
+    private static void Bind(IConfiguration root, IConfiguration section, string sectionName, object target, List<string> problems)
     {
         foreach (var child in section.GetChildren())
         {
             var property = Property(target.GetType(), child.Key);
             if (property is null)
             {
-                if (!isRoot)
+                // Unknown top-level keys are reported once, by Load.
+                if (sectionName.Length > 0)
                 {
-                    problems.Add($"{child.Path}{Source(root, child.Path)}: is not a Rein setting (see docs/configuration.md)");
+                    problems.Add($"{sectionName}:{child.Key}{Source(root, child.Path)}: is not a Rein setting (see docs/configuration.md)");
                 }
 
                 continue;
@@ -99,13 +100,15 @@ public sealed class ReinConfiguration
                 continue;
             }
 
+            // Name the setting as documented, whatever case the environment spelled it in.
+            var name = sectionName.Length == 0 ? property.Name : sectionName + ":" + property.Name;
             if (TryConvert(child.Value, property.PropertyType, out var value, out var expected))
             {
                 property.SetValue(target, value);
             }
             else
             {
-                problems.Add($"{child.Path}{Source(root, child.Path)}: '{child.Value}' is not {expected}");
+                problems.Add($"{name}{Source(root, child.Path)}: '{child.Value}' is not {expected}");
             }
         }
     }
