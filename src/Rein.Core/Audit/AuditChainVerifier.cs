@@ -12,7 +12,7 @@ public sealed record AuditHead(long Seq, string Hash);
 /// Walks a project's entries in stored order (by sequence number) and stops at the first problem. Entries are fed
 /// one at a time so that a long log is verified in pages without holding it in memory.
 /// </summary>
-public sealed class AuditChainVerifier
+public sealed class AuditChainVerifier(string? projectId = null)
 {
     private long _expectedSeq = 1;
     private string _previousHash = AuditChain.GenesisHash;
@@ -30,6 +30,12 @@ public sealed class AuditChainVerifier
         ArgumentNullException.ThrowIfNull(entry);
         if (Problem is not null)
         {
+            return false;
+        }
+
+        if (projectId is not null && !string.Equals(entry.ProjectId, projectId, StringComparison.Ordinal))
+        {
+            Problem = new AuditProblem(entry.Seq, $"entry {entry.Seq} belongs to project {entry.ProjectId}, not {projectId}");
             return false;
         }
 
@@ -55,10 +61,12 @@ public sealed class AuditChainVerifier
 
         if (!string.Equals(entry.PrevHash, _previousHash, StringComparison.Ordinal))
         {
-            // The entry itself is intact, so the one before it changed (and was re-hashed to hide it), or rows were swapped.
+            // Both entries are self-consistent but do not link: the earlier one was changed and re-hashed, or this one
+            // was replaced by a forged entry. The chain cannot tell which, so the message names both; the earlier
+            // entry is the first that may be bad.
             Problem = _previous is null
                 ? new AuditProblem(entry.Seq, $"entry {entry.Seq} does not start the chain: earlier entries were removed or it was moved")
-                : new AuditProblem(_previous.Seq, $"entry {_previous.Seq} was altered or replaced: entry {entry.Seq} recorded a different hash for it");
+                : new AuditProblem(_previous.Seq, $"entry {_previous.Seq} was altered and re-hashed, or entry {entry.Seq} was replaced: entry {entry.Seq} recorded a different hash for entry {_previous.Seq}");
             return false;
         }
 

@@ -71,7 +71,7 @@ public sealed class AuditLog(ReinDatabase database, TimeProvider time, ILogger<A
         await using var c = await database.OpenAsync(cancellationToken);
         var headRow = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE project_id = @projectId", new { projectId });
         var head = headRow is null ? null : new AuditHead(headRow.Seq, headRow.Hash);
-        var verifier = new AuditChainVerifier();
+        var verifier = new AuditChainVerifier(projectId);
         long after = 0;
         while (true)
         {
