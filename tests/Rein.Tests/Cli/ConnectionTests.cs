@@ -120,7 +120,7 @@ public sealed class ConnectionTests(ReinServerFixture rein) : IClassFixture<Rein
     }
 
     [Fact]
-    public async Task UnknownCommand_ExitsWithUsageError()
+    public async Task Run_UnknownSubcommand_ExitsWithUsageError()
     {
         var result = await ReinBinary.RunAsync(["keys", "rotate"]);
 
