@@ -44,7 +44,7 @@ public sealed class ReinClient : IDisposable
     /// <exception cref="ArgumentException">The client has no absolute http(s) base address, or the key is empty or holds
     /// whitespace.</exception>
     public ReinClient(HttpClient httpClient, string? apiKey = null)
-        : this(httpClient, httpClient?.BaseAddress ?? throw new ArgumentException("The HttpClient needs a BaseAddress: the Rein server's address.", nameof(httpClient)), apiKey, ownsHttp: false)
+        : this(httpClient, (httpClient ?? throw new ArgumentNullException(nameof(httpClient))).BaseAddress ?? throw new ArgumentException("The HttpClient needs a BaseAddress: the Rein server's address.", nameof(httpClient)), apiKey, ownsHttp: false)
     {
     }
 
