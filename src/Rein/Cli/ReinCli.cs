@@ -1,5 +1,11 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using Rein.Cli.Audit;
+using Rein.Cli.Keys;
+using Rein.Cli.Projects;
 using Rein.Cli.Serve;
+using Rein.Cli.Status;
 
 namespace Rein.Cli;
 
@@ -10,6 +16,18 @@ public static class ReinCli
     {
         var root = Build();
         var parse = root.Parse(args);
+        if (parse.Action is ParseErrorAction)
+        {
+            if (parse.CommandResult.Command is { Action: null, Subcommands.Count: > 0 } && parse.UnmatchedTokens.Count == 0)
+            {
+                // `rein` or `rein keys` alone: what can follow is the answer, but it is still not a command.
+                await root.Parse([.. args, "--help"]).InvokeAsync();
+                return ExitCodes.Usage;
+            }
+
+            return await ReportUsageErrorsAsync(parse);
+        }
+
         return await parse.InvokeAsync(new InvocationConfiguration
         {
             // `rein serve` drains in-flight requests on SIGINT/SIGTERM itself (for up to ShutdownTimeout);
@@ -21,7 +39,42 @@ public static class ReinCli
     public static RootCommand Build()
     {
         var root = new RootCommand("Rein: the control plane for autonomous AI agents.");
+        var globals = new GlobalOptions();
+        globals.AddTo(root);
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create(globals));
+        root.Subcommands.Add(KeysCommand.Create(globals));
+        root.Subcommands.Add(ProjectsCommand.Create(globals));
+        root.Subcommands.Add(AuditCommand.Create(globals));
         return root;
+    }
+
+    /// <summary>A command line that does not parse is a usage error (exit 2), said in a line per problem.</summary>
+    private static async Task<int> ReportUsageErrorsAsync(ParseResult parse)
+    {
+        foreach (var error in parse.Errors)
+        {
+            var message = string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await Console.Error.WriteLineAsync("rein: " + message);
+        }
+
+        await Console.Error.WriteLineAsync($"Run '{CommandPath(parse.CommandResult)} --help' for usage.");
+        return ExitCodes.Usage;
+    }
+
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = command; result is not null; result = result.Parent)
+        {
+            if (result is CommandResult { Command: var c } && c is not RootCommand)
+            {
+                names.Add(c.Name);
+            }
+        }
+
+        names.Add("rein");
+        names.Reverse();
+        return string.Join(' ', names);
     }
 }

@@ -1,0 +1,146 @@
+using System.CommandLine;
+using Rein.Client;
+
+namespace Rein.Cli.Keys;
+
+/// <summary><c>rein keys create|list|revoke</c>: the project's API keys (an admin key is needed).</summary>
+public static class KeysCommand
+{
+    public static Command Create(GlobalOptions globals)
+    {
+        var keys = new Command("keys", "Create, list and revoke the project's API keys (needs an admin key).");
+        keys.Subcommands.Add(CreateKey(globals));
+        keys.Subcommands.Add(List(globals));
+        keys.Subcommands.Add(Revoke(globals));
+        return keys;
+    }
+
+    private static Command CreateKey(GlobalOptions globals)
+    {
+        var name = new Option<string>("--name") { Description = "What the key is for, such as ci or support-bot", Required = true };
+        var role = new Option<string>("--role") { Description = "What the key may do in its project", Required = true };
+        role.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && !KeyRoles.All.Contains(value))
+            {
+                result.AddError($"--role: '{value}' is not a role; use one of {string.Join(", ", KeyRoles.All)}");
+            }
+        });
+        role.CompletionSources.Add([.. KeyRoles.All]);
+        var expires = new Option<DateTimeOffset?>("--expires")
+        {
+            Description = $"When the key stops working: {Expiry.Help} [default: never]",
+            HelpName = "when",
+            CustomParser = result =>
+            {
+                if (Expiry.TryParse(result.Tokens.Count > 0 ? result.Tokens[0].Value : null, DateTimeOffset.UtcNow, out var at, out var error))
+                {
+                    return at;
+                }
+
+                result.AddError("--expires: " + error);
+                return null;
+            },
+        };
+        var command = new Command("create", "Create an API key. Its value is printed once, on stdout; Rein keeps only its hash.") { name, role, expires };
+        command.SetApiAction(globals, async (context, cancellationToken) =>
+        {
+            var parse = context.Parse;
+            var created = await context.Client.Keys.CreateAsync(parse.GetValue(name)!, parse.GetValue(role)!, parse.GetValue(expires), cancellationToken);
+            var output = context.Output;
+            if (output.IsJson)
+            {
+                output.Json(created);
+                return ExitCodes.Ok;
+            }
+
+            var key = created.Key;
+            output.Note($"Created key {key.Id} '{key.Name}' in project {key.ProjectId}: role {key.Role}, {(key.ExpiresAt is { } at ? "expires " + CliOutput.Time(at) : "never expires")}.");
+            output.Note("This is the only time the key is shown (Rein keeps only its hash). Store it now, for example in a secret manager:");
+            output.Line(created.ApiKey);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command List(GlobalOptions globals)
+    {
+        var all = new Option<bool>("--all") { Description = "Include revoked and expired keys" };
+        var command = new Command("list", "List the project's active keys (all of them with --all).") { all };
+        command.SetApiAction(globals, async (context, cancellationToken) =>
+        {
+            var includeAll = context.Parse.GetValue(all);
+            var shown = new List<ApiKeyInfo>();
+            var hidden = 0;
+            await foreach (var key in context.Client.Keys.ListAllAsync(pageSize: 1000, cancellationToken))
+            {
+                if (includeAll || key.State == KeyStates.Active)
+                {
+                    shown.Add(key);
+                }
+                else
+                {
+                    hidden++;
+                }
+            }
+
+            var output = context.Output;
+            if (output.IsJson)
+            {
+                output.Json(shown);
+                return ExitCodes.Ok;
+            }
+
+            var table = CliOutput.NewTable("id", "name", "role", "state", "created", "expires", "last used");
+            foreach (var key in shown)
+            {
+                CliOutput.AddRow(table, key.Id, key.Name, key.Role, key.State, CliOutput.Time(key.CreatedAt), CliOutput.Time(key.ExpiresAt, "never"), CliOutput.Time(key.LastUsedAt, "never"));
+            }
+
+            output.Write(table);
+            if (hidden > 0)
+            {
+                output.Note($"{CliOutput.Plural(hidden, "revoked or expired key")} not shown; --all shows them.");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Revoke(GlobalOptions globals)
+    {
+        var id = new Argument<string>("id") { Description = "The key's id (the 12 characters after rein_), or the whole key" };
+        var command = new Command("revoke", "Revoke a key: it stops working on its next request. Revoking is final.") { id };
+        command.SetApiAction(globals, async (context, cancellationToken) =>
+        {
+            var keyId = IdOf(context.Parse.GetValue(id)!);
+            var before = await context.Client.Keys.GetAsync(keyId, cancellationToken);
+            var key = before.RevokedAt is null ? await context.Client.Keys.RevokeAsync(keyId, cancellationToken) : before;
+            var output = context.Output;
+            if (output.IsJson)
+            {
+                output.Json(key);
+            }
+            else if (before.RevokedAt is { } at)
+            {
+                output.Line($"Key {key.Id} '{key.Name}' was already revoked at {CliOutput.Time(at)}.");
+            }
+            else
+            {
+                output.Line($"Revoked key {key.Id} '{key.Name}' (role {key.Role}).");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Accepts the whole key too (<c>rein_&lt;id&gt;_&lt;secret&gt;</c>): it names its key unambiguously.</summary>
+    private static string IdOf(string value)
+    {
+        var trimmed = value.Trim();
+        var parts = trimmed.Split('_');
+        return parts is ["rein", { Length: 12 } keyId, { Length: 40 }] ? keyId : trimmed;
+    }
+}
