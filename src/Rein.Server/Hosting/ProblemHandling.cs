@@ -41,24 +41,34 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
         }
 
         httpContext.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (exception is ReinProblemException { Field: { } field } fieldProblem)
+        {
+            // The same shape as ASP.NET's validation problems, so clients can point at the field.
+            problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [fieldProblem.FieldProblem ?? detail] };
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            ProblemDetails = problem,
         });
     }
 
     internal static string TitleOf(int status) => status switch
     {
         400 => "Invalid request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not found",
         405 => "Method not allowed",
         408 => "Request timeout",
         413 => "Request body too large",
         415 => "Unsupported media type",
         431 => "Request headers too large",
-        _ => "Bad request",
+        503 => "Not ready",
+        _ => status >= 500 ? "Internal server error" : "Bad request",
     };
 
     private static Type? RequestType(HttpContext http) =>
@@ -161,6 +171,12 @@ internal static class ProblemDefaults
         problem.Instance ??= http.Request.Path;
         problem.Extensions["requestId"] = http.TraceIdentifier;
         problem.Extensions.Remove("traceId");
+        if (problem.Detail is null && problem.Status is { } status)
+        {
+            // Framework-written problems carry the reason phrase as title; use the API's own wording.
+            problem.Title = ReinExceptionHandler.TitleOf(status);
+        }
+
         problem.Detail ??= problem.Status switch
         {
             StatusCodes.Status404NotFound => $"nothing answers {http.Request.Method} {http.Request.Path}",

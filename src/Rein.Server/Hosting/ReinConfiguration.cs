@@ -21,7 +21,8 @@ public sealed class ReinConfigurationException(IReadOnlyList<string> problems)
 /// </summary>
 public sealed class ReinConfiguration
 {
-    /// <summary>Top-level sections that belong to other readers: the logging system and the CLI's client settings.</summary>
+    /// <summary>Top-level sections that belong to other readers: the logging system and the CLI's client settings
+    /// (REIN_URL, REIN_API_KEY), so one shell can hold both.</summary>
     private static readonly HashSet<string> ForeignKeys = new(StringComparer.OrdinalIgnoreCase) { "Logging", "Url", "ApiKey", "Environment" };
 
     private readonly Dictionary<Type, object> _settings = [];
@@ -53,7 +54,8 @@ public sealed class ReinConfiguration
 
         foreach (var child in configuration.GetChildren())
         {
-            if (!ForeignKeys.Contains(child.Key) && !sectionNames.Contains(child.Key) && Property(root, child.Key) is null)
+            var key = Normalize(child.Key);
+            if (!ForeignKeys.Contains(key) && !sectionNames.Contains(key) && Property(root, child.Key) is null)
             {
                 problems.Add($"{child.Key}{Source(configuration, child.Path)}: is not a Rein setting (see docs/configuration.md)");
             }
@@ -62,8 +64,19 @@ public sealed class ReinConfiguration
         foreach (var (section, type) in Sections)
         {
             var instance = Activator.CreateInstance(type)!;
-            var config = section.Length == 0 ? configuration : configuration.GetSection(section);
-            Bind(configuration, config, section, instance, problems);
+            if (section.Length == 0)
+            {
+                Bind(configuration, configuration, section, instance, problems);
+            }
+            else
+            {
+                // A section may be spelled with underscores too (REIN_IDENTITY__MAX_PROJECTS); bind every spelling.
+                foreach (var spelling in configuration.GetChildren().Where(c => string.Equals(Normalize(c.Key), section, StringComparison.OrdinalIgnoreCase)))
+                {
+                    Bind(configuration, spelling, section, instance, problems);
+                }
+            }
+
             foreach (var (key, problem) in ((IReinSettings)instance).Validate())
             {
                 var path = section.Length == 0 ? key : section + ":" + key;
@@ -76,8 +89,11 @@ public sealed class ReinConfiguration
         return problems.Count > 0 ? throw new ReinConfigurationException(problems) : result;
     }
 
+    /// <summary>Environment variables are often written in SNAKE_CASE: REIN_DATA_DIR and REIN_DATADIR both mean DataDir.</summary>
+    private static string Normalize(string key) => key.Replace("_", "", StringComparison.Ordinal);
+
     private static PropertyInfo? Property(Type type, string name) =>
-        type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is { CanWrite: true } p ? p : null;
+        type.GetProperty(Normalize(name), BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is { CanWrite: true } p ? p : null;
 
     private static void Bind(IConfiguration root, IConfiguration section, string sectionName, object target, List<string> problems)
     {

@@ -41,8 +41,11 @@ public sealed class ReinProblemException : Exception
     /// <summary>The request field at fault, as the client spelled it (camelCase), when there is one.</summary>
     public string? Field { get; }
 
+    /// <summary>What is wrong with <see cref="Field"/>, without the field's name in front.</summary>
+    public string? FieldProblem { get; private init; }
+
     public static ReinProblemException Invalid(string field, string detail) =>
-        new(StatusCodes.Status400BadRequest, "Invalid request", $"{field}: {detail}", field);
+        new(StatusCodes.Status400BadRequest, "Invalid request", $"{field}: {detail}", field) { FieldProblem = detail };
 
     public static ReinProblemException NotFound(string detail) =>
         new(StatusCodes.Status404NotFound, "Not found", detail);

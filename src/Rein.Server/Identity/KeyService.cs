@@ -63,7 +63,16 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
     public async Task<Page<ApiKey>> ListAsync(Caller caller, string? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var keys = await database.ReadAsync(c => IdentityStore.ListKeysAsync(c, caller.ProjectId, after, limit + 1), cancellationToken);
+        var keys = await database.ReadAsync(async c =>
+        {
+            // A cursor naming no key of this project would silently read as "no more keys".
+            if (after is not null && await IdentityStore.GetKeyAsync(c, null, caller.ProjectId, after) is null)
+            {
+                throw ReinProblemException.Invalid("after", $"'{after}' is not a key of project {caller.ProjectId}; pass the 'next' value of the previous page");
+            }
+
+            return await IdentityStore.ListKeysAsync(c, caller.ProjectId, after, limit + 1);
+        }, cancellationToken);
         return keys.Count > limit ? new Page<ApiKey>([.. keys.Take(limit)], keys[limit - 1].Id) : new Page<ApiKey>(keys, null);
     }
 

@@ -109,9 +109,32 @@ public sealed class ConfigurationTests
     [Fact]
     public void ClientSettings_AreNotMistakenForServerSettings()
     {
-        var configuration = Load(new() { ["Url"] = "http://elsewhere", ["ApiKey"] = "rein_x" });
+        var configuration = Load([], new() { ["URL"] = "http://elsewhere", ["API_KEY"] = "rein_x" });
 
         Assert.NotNull(configuration.Get<IdentityOptions>());
+    }
+
+    [Fact]
+    public void SnakeCaseVariables_SetTheSameSettings()
+    {
+        var configuration = Load([], new()
+        {
+            ["DATA_DIR"] = "/srv/rein",
+            ["MAX_REQUEST_BODY_BYTES"] = "2048",
+            ["IDENTITY__MAX_PROJECTS"] = "7",
+            ["DASHBOARD__SESSION_LIFETIME"] = "2h",
+        });
+
+        Assert.Equal("/srv/rein", configuration.Get<ReinOptions>().DataDir);
+        Assert.Equal(2048, configuration.Get<ReinOptions>().MaxRequestBodyBytes);
+        Assert.Equal(7, configuration.Get<IdentityOptions>().MaxProjects);
+        Assert.Equal(TimeSpan.FromHours(2), configuration.Get<DashboardOptions>().SessionLifetime);
+    }
+
+    [Fact]
+    public void SnakeCaseVariable_WithABadValue_IsNamedAsWritten()
+    {
+        Assert.Contains("IDENTITY__MAX_PROJECTS", Problems([], new() { ["IDENTITY__MAX_PROJECTS"] = "many" }), StringComparison.Ordinal);
     }
 
     [Fact]

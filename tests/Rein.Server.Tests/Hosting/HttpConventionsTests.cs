@@ -95,6 +95,39 @@ public sealed class HttpConventionsTests(HttpConventionsFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task UnknownRoute_SaysWhatWasAskedFor_InTheApisWording()
+    {
+        using var client = Admin();
+
+        var (_, problem) = await ProblemOf(client.GetAsync("/api/v1/nothing-here", Ct));
+
+        Assert.Equal("Not found", problem.GetProperty("title").GetString());
+        Assert.Equal("nothing answers GET /api/v1/nothing-here", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task InvalidField_IsNamedInErrors()
+    {
+        using var client = Admin();
+
+        var (_, problem) = await ProblemOf(client.PostAsJsonAsync("/api/v1/keys", new { name = "x", role = "root" }, Ct));
+
+        var errors = problem.GetProperty("errors");
+        Assert.StartsWith("'root' is not a role", errors.GetProperty("role")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownPagingCursor_Is400()
+    {
+        using var client = Admin();
+
+        var (response, problem) = await ProblemOf(client.GetAsync("/api/v1/keys?after=zzzzzzzzzzzz", Ct));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("after: 'zzzzzzzzzzzz' is not a key of project default", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WrongMethod_IsAProblem405()
     {
         using var client = Admin();
