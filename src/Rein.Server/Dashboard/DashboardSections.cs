@@ -54,7 +54,7 @@ public static class DashboardSections
         new("Keys", "keys", "The project's API keys: create them, see when they were last used, revoke them.", Available: true, Permission.Administer),
     ];
 
-    /// <summary>A capability that has no page yet, by its slug; null for anything else.</summary>
+    /// <summary>A capability that has no page yet, by its slug (case-insensitive, as routes are); null for anything else.</summary>
     public static DashboardSection? Planned(string? slug) =>
-        All.FirstOrDefault(s => !s.Available && string.Equals(s.Slug, slug, StringComparison.Ordinal));
+        All.FirstOrDefault(s => !s.Available && string.Equals(s.Slug, slug, StringComparison.OrdinalIgnoreCase));
 }

@@ -84,6 +84,24 @@ public sealed class DashboardFixture : IAsyncLifetime
         return response.StatusCode;
     }
 
+    /// <summary>Waits until the server has written a line containing the text (console logging is asynchronous);
+    /// fails after a generous bound, never sleeps longer than needed.</summary>
+    public async Task<string> WaitForLogAsync(string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var line = Server.StdOut.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the server never logged '{text}':\n{Server.StdOut}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
     /// <summary>Skips (locally) or fails (in CI) the calling test when there is no Chromium.</summary>
     public void Require()
     {
@@ -93,16 +111,18 @@ public sealed class DashboardFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A fresh browser context (no cookies) with one page, at laptop width unless told otherwise.</summary>
-    public async Task<DashboardBrowser> OpenAsync(int width = 1280, int height = 800)
+    /// <summary>A fresh browser context (no cookies) with one page on the shared server (or another one), at laptop
+    /// width unless told otherwise.</summary>
+    public async Task<DashboardBrowser> OpenAsync(int width = 1280, int height = 800, ReinServerProcess? server = null)
     {
         Require();
+        var url = (server ?? Server).Url;
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = Server.Url.ToString(),
+            BaseURL = url.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
-        return new DashboardBrowser(context, await context.NewPageAsync(), Server.Url);
+        return new DashboardBrowser(context, await context.NewPageAsync(), url);
     }
 
     /// <summary>Creates a key through the API with the admin key (or the given one); returns its id and value.</summary>

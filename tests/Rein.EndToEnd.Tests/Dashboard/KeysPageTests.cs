@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Rein.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Rein.EndToEnd.Tests.Dashboard;
@@ -98,6 +100,34 @@ public sealed partial class KeysPageTests(DashboardFixture fixture)
         await Expect(browser.Page.Locator("#key-name")).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(browser.Page.Locator("#created-key")).ToHaveCountAsync(0);
         Assert.Equal(before, (await fixture.ListKeysAsync()).Count);
+    }
+
+    [Fact]
+    public async Task CreateKey_PastActiveKeyLimit_ShowsConflictAboveTheForm()
+    {
+        fixture.Require();
+        await using var server = await ReinServerProcess.StartAsync(environment: new Dictionary<string, string?>
+        {
+            ["REIN_Identity__MaxActiveKeysPerProject"] = "2",
+        });
+        using (var http = server.CreateClient())
+        {
+            using var second = await http.PostAsJsonAsync("/api/v1/keys", new { name = "second", role = "viewer" }, Ct);
+            Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        }
+
+        await using var browser = await fixture.OpenAsync(server: server);
+        await browser.SignInAsync(server.AdminKey);
+        await browser.Page.GotoAsync("/keys");
+        await browser.Page.Locator("#key-name").FillAsync("third");
+
+        var response = await browser.Page.RunAndWaitForResponseAsync(
+            () => browser.Page.Locator("#create-key").ClickAsync(), r => r.Request.Method == "POST");
+
+        Assert.Equal(409, response.Status);
+        await Expect(browser.Page.Locator("#create-error")).ToContainTextAsync("already has 2 active keys, the limit (Identity:MaxActiveKeysPerProject)");
+        await Expect(browser.Page.Locator("#key-name")).ToHaveValueAsync("third");
+        await Expect(browser.Page.Locator("#keys-table tbody tr")).ToHaveCountAsync(2);
     }
 
     [Fact]

@@ -40,6 +40,26 @@ public sealed class SignInTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task SignInAndOut_AreLoggedWithKeyIdButNeverTheKey()
+    {
+        var (agentId, agentKey) = await fixture.CreateKeyAsync("logged-agent-" + Guid.NewGuid().ToString("N")[..6], "agent");
+        var (viewerId, viewerKey) = await fixture.CreateKeyAsync("logged-viewer-" + Guid.NewGuid().ToString("N")[..6], "viewer");
+        await using var browser = await fixture.OpenAsync();
+
+        await browser.SubmitKeyAsync(agentKey);
+        await Expect(browser.Page.Locator("#signin-error")).ToBeVisibleAsync();
+        await browser.SignInAsync(viewerKey);
+        await browser.Page.Locator("#sign-out").ClickAsync();
+        await Expect(browser.Page).ToHaveURLAsync(fixture.Url("/signin"));
+
+        Assert.Contains("[5002]", await fixture.WaitForLogAsync($"key {agentId} has role agent"), StringComparison.Ordinal);
+        Assert.Contains("[5001]", await fixture.WaitForLogAsync($"Dashboard sign-in with key {viewerId} (viewer) of project default"), StringComparison.Ordinal);
+        Assert.Contains("[5003]", await fixture.WaitForLogAsync($"Dashboard sign-out of key {viewerId}"), StringComparison.Ordinal);
+        Assert.DoesNotContain(agentKey.Split('_')[2], fixture.Server.StdOut + fixture.Server.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain(viewerKey.Split('_')[2], fixture.Server.StdOut + fixture.Server.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SignIn_WithAdminKey_SetsHttpOnlySameSiteStrictSessionCookie()
     {
         await using var browser = await fixture.OpenAsync();

@@ -73,7 +73,8 @@ public sealed class KeysModel(KeyService keys, TimeProvider time) : PageModel
         }
         catch (ReinProblemException e)
         {
-            Fail(e, e.Field ?? "name");
+            // A refusal about no one field (the active-key limit) shows above the form rather than beside a field.
+            Fail(e, e.Field ?? "create");
         }
 
         await LoadAsync(null, cancellationToken);
