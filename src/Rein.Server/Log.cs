@@ -52,4 +52,11 @@ internal static partial class Log
     // Dashboard
     [LoggerMessage(5001, LogLevel.Information, "Dashboard sign-in with key {KeyId} ({Role}) of project {ProjectId}")]
     public static partial void DashboardSignIn(ILogger logger, string keyId, string role, string projectId);
+
+    // The reason is the authenticator's text or the role rule; it never contains the presented key.
+    [LoggerMessage(5002, LogLevel.Information, "Dashboard sign-in refused from {RemoteAddress}: {Reason}")]
+    public static partial void DashboardSignInRefused(ILogger logger, string remoteAddress, string reason);
+
+    [LoggerMessage(5003, LogLevel.Information, "Dashboard sign-out of key {KeyId} of project {ProjectId}")]
+    public static partial void DashboardSignOut(ILogger logger, string keyId, string projectId);
 }

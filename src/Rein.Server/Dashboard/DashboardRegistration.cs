@@ -60,6 +60,7 @@ public static class DashboardRegistration
             };
         });
         services.Configure<AuthorizationOptions>(o => Permissions.AddPolicies(o, CookieScheme, PolicyPrefix));
+        services.Configure<RouteOptions>(o => o.SetParameterPolicy<PlannedCapabilityRouteConstraint>(PlannedCapabilityRouteConstraint.Name));
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.Name = "rein_antiforgery";
