@@ -41,6 +41,7 @@ public static class DashboardRegistration
             cookie.Cookie.Name = CookieName;
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Strict;
+            // Secure whenever the client used HTTPS, also through a TLS proxy listed in TrustedProxies.
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.Cookie.IsEssential = true;
             cookie.LoginPath = "/signin";
@@ -66,6 +67,7 @@ public static class DashboardRegistration
             antiforgery.Cookie.Name = "rein_antiforgery";
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
             antiforgery.Cookie.HttpOnly = true;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             antiforgery.FormFieldName = "__rein_af";
         });
         return rein;

@@ -30,6 +30,11 @@ public sealed class ReinOptions : IReinSettings
     /// <summary>How long SIGTERM waits for in-flight requests before closing connections.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Proxies (addresses or CIDR networks, ';'-separated) whose X-Forwarded-For and X-Forwarded-Proto headers
+    /// are believed. Empty: none, the headers are ignored. Needed behind a TLS-terminating proxy so that Rein knows the
+    /// client used HTTPS (dashboard cookies are then marked Secure) and logs the client's address.</summary>
+    public string TrustedProxies { get; set; } = "";
+
     /// <summary>Largest request body any endpoint reads, unless an endpoint sets its own (OTLP ingest does).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
@@ -52,6 +57,14 @@ public sealed class ReinOptions : IReinSettings
             yield return (nameof(Database), error!);
         }
 
+        foreach (var proxy in TrustedProxyList())
+        {
+            if (!System.Net.IPAddress.TryParse(proxy, out _) && !System.Net.IPNetwork.TryParse(proxy, out _))
+            {
+                yield return (nameof(TrustedProxies), $"'{proxy}' is not an IP address or a CIDR network such as 10.0.0.0/8");
+            }
+        }
+
         if (ShutdownTimeout <= TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromMinutes(10))
         {
             yield return (nameof(ShutdownTimeout), "must be more than 0 and at most 10 minutes");
@@ -62,6 +75,9 @@ public sealed class ReinOptions : IReinSettings
             yield return (nameof(MaxRequestBodyBytes), "must be between 1024 (1 KiB) and 1073741824 (1 GiB)");
         }
     }
+
+    public IEnumerable<string> TrustedProxyList() =>
+        TrustedProxies.Split(';', ',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public DatabaseTarget ResolveDatabase()
     {

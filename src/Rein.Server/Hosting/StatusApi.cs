@@ -28,17 +28,14 @@ public static class StatusApi
         api.MapGet("/me", (HttpContext http) => TypedResults.Ok(WhoAmI(http.Caller())))
             .WithTags("Status").RequireAuthorization(Permissions.Any);
 
-        api.MapGet("/status", async (HttpContext http, ReinDatabase database, Migrator migrator, ProjectService projects, AuditLog audit, TimeProvider time, CancellationToken cancellationToken) =>
+        api.MapGet("/status", async (HttpContext http, ReinDatabase database, Migrator migrator, ProjectService projects, KeyService keys, AuditLog audit, CancellationToken cancellationToken) =>
         {
             var caller = http.Caller();
             var project = await projects.GetAsync(caller, caller.ProjectId, cancellationToken)
                 ?? throw ReinProblemException.NotFound($"project {caller.ProjectId} no longer exists");
-            var counts = await database.ReadAsync(async c => new StatusCounts(
-                caller.IsServerAdmin ? await IdentityStore.CountProjectsAsync(c, null) : 1,
-                await IdentityStore.CountKeysAsync(c, caller.ProjectId),
-                await IdentityStore.CountActiveKeysAsync(c, null, caller.ProjectId, time.GetUtcNow()),
-                0), cancellationToken);
-            counts = counts with { AuditEntries = await audit.CountAsync(caller.ProjectId, cancellationToken) };
+            var keyCounts = await keys.CountAsync(caller, cancellationToken);
+            var counts = new StatusCounts(
+                await projects.CountAsync(caller, cancellationToken), keyCounts.Total, keyCounts.Active, await audit.CountAsync(caller.ProjectId, cancellationToken));
             return TypedResults.Ok(new StatusResponse(
                 ServerInfo.Version,
                 startedAt,

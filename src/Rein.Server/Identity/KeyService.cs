@@ -10,6 +10,9 @@ namespace Rein.Server.Identity;
 /// <summary>A key as just created: the only moment its full value exists outside the client.</summary>
 public sealed record CreatedKey(ApiKey Key, string Value);
 
+/// <summary>How many keys a project has, and how many of them work.</summary>
+public sealed record KeyCounts(long Total, long Active);
+
 /// <summary>Creates, lists and revokes a project's API keys; every change is audited in the same transaction.</summary>
 public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvider time, IdentityOptions options, ILogger<KeyService> logger)
 {
@@ -20,7 +23,7 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
 
     public async Task<CreatedKey> CreateAsync(Caller caller, string? name, string? role, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Administer);
         var validName = ValidateName(name);
         if (!Roles.TryParse(role, out var validRole))
         {
@@ -62,7 +65,7 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
 
     public async Task<Page<ApiKey>> ListAsync(Caller caller, string? after, int limit, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Administer);
         var keys = await database.ReadAsync(async c =>
         {
             // A cursor naming no key of this project would silently read as "no more keys".
@@ -76,9 +79,19 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
         return keys.Count > limit ? new Page<ApiKey>([.. keys.Take(limit)], keys[limit - 1].Id) : new Page<ApiKey>(keys, null);
     }
 
+    /// <summary>Counts the caller's project's keys; readers may see the numbers, not the keys.</summary>
+    public Task<KeyCounts> CountAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        Permissions.Demand(caller, Permission.Read);
+        var now = time.GetUtcNow();
+        return database.ReadAsync(async c => new KeyCounts(
+            await IdentityStore.CountKeysAsync(c, caller.ProjectId),
+            await IdentityStore.CountActiveKeysAsync(c, null, caller.ProjectId, now)), cancellationToken);
+    }
+
     public Task<ApiKey?> GetAsync(Caller caller, string keyId, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Administer);
         return database.ReadAsync(c => IdentityStore.GetKeyAsync(c, null, caller.ProjectId, keyId), cancellationToken);
     }
 
@@ -86,7 +99,7 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
     /// <exception cref="ReinProblemException">404 when the project has no such key; 409 for its last active admin key.</exception>
     public async Task<ApiKey> RevokeAsync(Caller caller, string keyId, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Administer);
         var (key, changed) = await database.WriteAsync(async (c, t) =>
         {
             var before = await IdentityStore.GetKeyAsync(c, t, caller.ProjectId, keyId)

@@ -19,6 +19,20 @@ public static class Permissions
     /// <summary>Managing projects: an admin key of the default project.</summary>
     public const string ServerAdmin = "rein:server-admin";
 
+    /// <summary>Why a caller may not do something that needs a permission; the same words on every transport.</summary>
+    public static string Refusal(Permission permission, Caller? caller) =>
+        $"this needs a key with role {string.Join(" or ", Roles.Holding(permission))}; this key has role {caller?.Role.ToName() ?? "none"}";
+
+    /// <summary>Services check again what endpoints already checked, so a new transport cannot forget it.</summary>
+    public static void Demand(Caller caller, Permission permission)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (!caller.Role.Grants(permission))
+        {
+            throw new ReinProblemException(StatusCodes.Status403Forbidden, "Forbidden", Refusal(permission, caller));
+        }
+    }
+
     internal static void AddPolicies(AuthorizationOptions options, string scheme, string prefix = "")
     {
         foreach (var (name, permission) in new[] { (Act, Permission.Act), (Read, Permission.Read), (Approve, Permission.Approve), (Administer, Permission.Administer) })
@@ -36,8 +50,7 @@ public sealed class PermissionRequirement(Permission permission) : Authorization
 {
     public Permission Permission { get; } = permission;
 
-    public string Describe(Caller? caller) =>
-        $"this needs a key with role {string.Join(" or ", Roles.Holding(Permission))}; this key has role {caller?.Role.ToName() ?? "none"}";
+    public string Describe(Caller? caller) => Permissions.Refusal(Permission, caller);
 
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, PermissionRequirement requirement)
     {

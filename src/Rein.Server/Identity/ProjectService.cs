@@ -26,6 +26,11 @@ public sealed partial class ProjectService(ReinDatabase database, AuditLog audit
     public async Task<CreatedProject> CreateAsync(Caller caller, string? id, string? name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        if (!caller.IsServerAdmin)
+        {
+            throw new ReinProblemException(Microsoft.AspNetCore.Http.StatusCodes.Status403Forbidden, "Forbidden", ServerAdminRequirement.Describe());
+        }
+
         var validId = id?.Trim() ?? "";
         if (!IdPattern().IsMatch(validId))
         {
@@ -101,7 +106,7 @@ public sealed partial class ProjectService(ReinDatabase database, AuditLog audit
     /// <summary>Server admins see every project; everyone else sees their own.</summary>
     public async Task<Page<Project>> ListAsync(Caller caller, string? after, int limit, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Administer);
         if (!caller.IsServerAdmin)
         {
             var own = await GetAsync(caller, caller.ProjectId, cancellationToken);
@@ -121,8 +126,12 @@ public sealed partial class ProjectService(ReinDatabase database, AuditLog audit
             : Task.FromResult<Project?>(null);
     }
 
-    public Task<long> CountAsync(CancellationToken cancellationToken) =>
-        database.ReadAsync(c => IdentityStore.CountProjectsAsync(c, null), cancellationToken);
+    /// <summary>Projects the caller can see: all of them for a server admin, otherwise its own.</summary>
+    public async Task<long> CountAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return caller.IsServerAdmin ? await database.ReadAsync(c => IdentityStore.CountProjectsAsync(c, null), cancellationToken) : 1;
+    }
 
     private static string Digest(Project project) => AuditChain.DigestOf(("id", project.Id), ("name", project.Name));
 }

@@ -50,6 +50,7 @@ public sealed class ConfigurationTests
     [InlineData("MaxRequestBodyBytes", "lots", "MaxRequestBodyBytes (from --maxrequestbodybytes): 'lots' is not a whole number")]
     [InlineData("ShutdownTimeout", "forever", "ShutdownTimeout (from --shutdowntimeout): 'forever' is not a duration")]
     [InlineData("Dashboard:SessionLifetime", "10s", "Dashboard:SessionLifetime")]
+    [InlineData("TrustedProxies", "10.0.0.0/8;proxy.internal", "TrustedProxies (from --trustedproxies): 'proxy.internal' is not an IP address")]
     [InlineData("Identity:MaxProjects", "0", "Identity:MaxProjects")]
     [InlineData("Identity:MaxProject", "10", "Identity:MaxProject (from --identity:maxproject): is not a Rein setting")]
     [InlineData("Databse", "x", "Databse (from --databse): is not a Rein setting")]

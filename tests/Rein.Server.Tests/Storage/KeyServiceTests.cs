@@ -168,6 +168,55 @@ public abstract class KeyServiceTests : StorageTestBase
         Assert.DoesNotContain((await H.Keys.ListAsync(other, null, 100, Ct)).Items, k => k.Id == mine.Key.Id);
     }
 
+    [Theory]
+    [InlineData(Role.Agent)]
+    [InlineData(Role.Viewer)]
+    [InlineData(Role.Approver)]
+    public async Task Service_ItselfRefusesRolesBelowAdmin(Role role)
+    {
+        var (caller, _) = await H.CreateCallerAsync(role);
+
+        foreach (var call in new Func<Task>[]
+        {
+            () => H.Keys.CreateAsync(caller, "x", "agent", null, Ct),
+            () => H.Keys.ListAsync(caller, null, 10, Ct),
+            () => H.Keys.GetAsync(caller, H.Admin.KeyId, Ct),
+            () => H.Keys.RevokeAsync(caller, H.Admin.KeyId, Ct),
+            () => H.Projects.ListAsync(caller, null, 10, Ct),
+            () => H.Projects.CreateAsync(caller, "sneaky", null, Ct),
+        })
+        {
+            Assert.Equal(403, (await Assert.ThrowsAsync<ReinProblemException>(call)).Status);
+        }
+
+        Assert.Null(await H.Projects.GetAsync(H.Admin, "sneaky", Ct));
+    }
+
+    [Fact]
+    public async Task CountAsync_CountsAllAndActiveKeys_ForReaders()
+    {
+        var (viewer, _) = await H.CreateCallerAsync(Role.Viewer);
+        var doomed = await H.Keys.CreateAsync(H.Admin, "doomed", "agent", null, Ct);
+        await H.Keys.CreateAsync(H.Admin, "brief", "agent", H.Time.GetUtcNow().AddMinutes(1), Ct);
+        await H.Keys.RevokeAsync(H.Admin, doomed.Key.Id, Ct);
+        H.Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(new KeyCounts(4, 2), await H.Keys.CountAsync(viewer, Ct));
+        var (agent, _) = await H.CreateCallerAsync(Role.Agent);
+        Assert.Equal(403, (await Assert.ThrowsAsync<ReinProblemException>(() => H.Keys.CountAsync(agent, Ct))).Status);
+    }
+
+    [Fact]
+    public async Task ProjectCreate_ByAnAdminOfAnotherProject_IsRefused()
+    {
+        var (other, _) = await H.CreateProjectAsync("other");
+
+        var problem = await Assert.ThrowsAsync<ReinProblemException>(() => H.Projects.CreateAsync(other, "nested", null, Ct));
+
+        Assert.Equal(403, problem.Status);
+        Assert.Contains("admin key of the 'default' project", problem.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ListAsync_PagesThroughEveryKeyOnce_InCreationOrder()
     {

@@ -66,7 +66,7 @@ public abstract class ProjectServiceTests : StorageTestBase
 
         Assert.Equal(409, problem.Status);
         Assert.Contains("MaxProjects", problem.Message, StringComparison.Ordinal);
-        Assert.Equal(3, await H.Projects.CountAsync(Ct));
+        Assert.Equal(3, await H.Projects.CountAsync(H.Admin, Ct));
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public abstract class ProjectServiceTests : StorageTestBase
     public async Task CreateDefaultAsync_OnABootstrappedDatabase_DoesNothing()
     {
         Assert.Null(await H.Projects.CreateDefaultAsync(Ct));
-        Assert.Equal(1, await H.Projects.CountAsync(Ct));
+        Assert.Equal(1, await H.Projects.CountAsync(H.Admin, Ct));
     }
 }
 

@@ -7,12 +7,8 @@ using Rein.Server.Storage;
 namespace Rein.Server.Dashboard.Pages;
 
 /// <summary>The project, the signed-in key, the server and the audit chain at a glance.</summary>
-public sealed class OverviewModel(ProjectService projects, KeyService keys, AuditLog audit, ReinDatabase database, TimeProvider time) : PageModel
+public sealed class OverviewModel(ProjectService projects, KeyService keys, AuditLog audit, ReinDatabase database) : PageModel
 {
-    /// <summary>KeyService has no count, so the listing is walked in its largest pages; past this many pages the overview
-    /// says "at least" rather than let a project with very many revoked keys slow every visit down.</summary>
-    internal const int MaxKeyPages = 10;
-
     public Caller Caller { get; private set; } = null!;
 
     public Project? Project { get; private set; }
@@ -26,9 +22,6 @@ public sealed class OverviewModel(ProjectService projects, KeyService keys, Audi
 
     public long ActiveKeys { get; private set; }
 
-    /// <summary>True when the key counts stopped at <see cref="MaxKeyPages"/> pages and are lower bounds.</summary>
-    public bool KeysCapped { get; private set; }
-
     public long AuditEntries { get; private set; }
 
     public AuditVerification Verification { get; private set; } = null!;
@@ -38,28 +31,9 @@ public sealed class OverviewModel(ProjectService projects, KeyService keys, Audi
         Caller = HttpContext.Caller();
         Project = await projects.GetAsync(Caller, Caller.ProjectId, cancellationToken);
         DatabaseLocation = Caller.Role == Role.Admin ? database.Location : null;
-        await CountKeysAsync(cancellationToken);
+        var counts = await keys.CountAsync(Caller, cancellationToken);
+        (Keys, ActiveKeys) = (counts.Total, counts.Active);
         AuditEntries = await audit.CountAsync(Caller.ProjectId, cancellationToken);
         Verification = await audit.VerifyAsync(Caller.ProjectId, cancellationToken);
-    }
-
-    private async Task CountKeysAsync(CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        string? after = null;
-        for (var page = 0; page < MaxKeyPages; page++)
-        {
-            var listed = await keys.ListAsync(Caller, after, KeyService.MaxPageSize, cancellationToken);
-            Keys += listed.Items.Count;
-            ActiveKeys += listed.Items.Count(k => k.StateAt(now) == KeyState.Active);
-            if (listed.Next is null)
-            {
-                return;
-            }
-
-            after = listed.Next;
-        }
-
-        KeysCapped = true;
     }
 }
