@@ -74,6 +74,15 @@ public static class ReinServer
         return app;
     }
 
+    /// <summary>Reads and checks the settings as <c>rein serve</c> would, without building a server (offline commands).</summary>
+    /// <exception cref="ReinConfigurationException">A setting is invalid.</exception>
+    public static ReinConfiguration LoadConfiguration(ReinServerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        using var configuration = new ConfigurationManager();
+        return LoadConfiguration(configuration, settings);
+    }
+
     private static ReinConfiguration LoadConfiguration(ConfigurationManager configuration, ReinServerSettings settings)
     {
         configuration.Sources.Clear();

@@ -8,11 +8,62 @@ public static class KeysCommand
 {
     public static Command Create(GlobalOptions globals)
     {
-        var keys = new Command("keys", "Create, list and revoke the project's API keys (needs an admin key).");
+        var keys = new Command("keys", "Create, list and revoke the project's API keys (needs an admin key); recover admin access on the server's machine.");
         keys.Subcommands.Add(CreateKey(globals));
         keys.Subcommands.Add(List(globals));
         keys.Subcommands.Add(Revoke(globals));
+        keys.Subcommands.Add(Recover());
         return keys;
+    }
+
+    /// <summary>Offline: writes a new admin key straight into the database, for when every admin key is lost.</summary>
+    private static Command Recover()
+    {
+        var project = new Option<string>("--project") { Description = "The project to recover", DefaultValueFactory = _ => Rein.Server.Identity.Project.DefaultId };
+        var dataDir = new Option<string?>("--data-dir") { Description = "The data folder 'rein serve' uses (default ./.rein)" };
+        var database = new Option<string?>("--database") { Description = "The database 'rein serve' uses (default: SQLite in the data folder)" };
+        var config = new Option<string?>("--config") { Description = "The extra JSON settings file 'rein serve' uses" };
+        var command = new Command(
+            "recover",
+            "Create a new admin key directly in the database, when every admin key of a project is lost. " +
+            "Runs on the machine that holds the database, reads the same settings as 'rein serve', and needs no server or key.")
+        {
+            project, dataDir, database, config,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            if (parse.GetValue(dataDir) is { } dir)
+            {
+                overrides["DataDir"] = dir;
+            }
+
+            if (parse.GetValue(database) is { } db)
+            {
+                overrides["Database"] = db;
+            }
+
+            try
+            {
+                var created = await Rein.Server.Identity.AdminKeyRecovery.CreateAdminKeyAsync(
+                    new Rein.Server.ReinServerSettings { Overrides = overrides, ConfigFile = parse.GetValue(config) }, parse.GetValue(project)!, cancellationToken);
+                await Console.Error.WriteLineAsync($"Created admin key {created.Key.Id} in project {created.Key.ProjectId} (audited as key.create by system).");
+                await Console.Error.WriteLineAsync("This is the only time the key is shown (Rein keeps only its hash). Store it now:");
+                Console.WriteLine(created.Value);
+                return ExitCodes.Ok;
+            }
+            catch (Rein.Server.ReinConfigurationException e)
+            {
+                await Console.Error.WriteLineAsync("rein: " + e.Message);
+                return ExitCodes.Usage;
+            }
+            catch (Exception e) when (e is Rein.Server.ReinStartupException or Rein.Server.ReinProblemException)
+            {
+                await Console.Error.WriteLineAsync("rein: " + e.Message);
+                return ExitCodes.Failed;
+            }
+        });
+        return command;
     }
 
     private static Command CreateKey(GlobalOptions globals)
