@@ -18,6 +18,13 @@ public sealed class PostgresReinDatabase : ReinDatabase
             builder.ApplicationName = "rein";
         }
 
+        if (builder.MaxAutoPrepare == 0)
+        {
+            // Rein sends the same few statements over and over (key lookups above all); preparing them once per
+            // connection saves the parse and plan on every request. An explicit setting wins.
+            builder.MaxAutoPrepare = 64;
+        }
+
         Location = $"{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
