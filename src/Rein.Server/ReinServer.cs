@@ -90,7 +90,9 @@ public static class ReinServer
         {
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Microsoft"] = "Warning",
-            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+            // Rein logs its own "listening" line (event 1001); the framework's would also name its content root, which is
+            // not where appsettings.json is read from and only misleads.
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
             // Keys are kept unencrypted in Rein's own database on purpose (docs/operations.md); the warning says nothing new.
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
         });
