@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
 
 namespace Rein.Testing;
 
@@ -132,6 +134,47 @@ public sealed partial class ReinServerProcess : IAsyncDisposable
         var timedOut = $"rein serve was not ready in time.\n{server.StdOut}\n{server.StdErr}";
         await server.DisposeAsync();
         throw new TimeoutException(timedOut);
+    }
+
+    /// <summary>Waits until the server has written a line containing the text (console logging is asynchronous) and
+    /// returns that line; fails after a generous bound, never waits longer than needed.</summary>
+    public async Task<string> WaitForOutputAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var line = StdOut.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"rein serve never wrote '{text}':\n{StdOut}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Creates a key through the API (not through whatever is under test) with the admin key or the given
+    /// one; returns the key's id and full value.</summary>
+    public async Task<(string Id, string Value)> CreateKeyAsync(string name, string role, string? apiKey = null)
+    {
+        using var http = CreateClient(apiKey);
+        using var response = await http.PostAsJsonAsync("/api/v1/keys", new { name, role }, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"creating key '{name}' answered {(int)response.StatusCode}: {body}");
+        using var json = JsonDocument.Parse(body);
+        return (json.RootElement.GetProperty("key").GetProperty("id").GetString()!, json.RootElement.GetProperty("apiKey").GetString()!);
+    }
+
+    /// <summary>Creates a project through the API with the admin key; returns its first admin key's id and value.</summary>
+    public async Task<(string KeyId, string ApiKey)> CreateProjectAsync(string id)
+    {
+        using var http = CreateClient();
+        using var response = await http.PostAsJsonAsync("/api/v1/projects", new { id }, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"creating project '{id}' answered {(int)response.StatusCode}: {body}");
+        using var json = JsonDocument.Parse(body);
+        return (json.RootElement.GetProperty("key").GetProperty("id").GetString()!, json.RootElement.GetProperty("apiKey").GetString()!);
     }
 
     /// <summary>Sends a POSIX signal (SIGTERM, SIGINT) to the server process.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Rein.Cli.Serve;
 using Rein.Client;
 
 namespace Rein.Cli.Keys;
@@ -20,33 +21,20 @@ public static class KeysCommand
     private static Command Recover()
     {
         var project = new Option<string>("--project") { Description = "The project to recover", DefaultValueFactory = _ => Rein.Server.Identity.Project.DefaultId };
-        var dataDir = new Option<string?>("--data-dir") { Description = "The data folder 'rein serve' uses (default ./.rein)" };
-        var database = new Option<string?>("--database") { Description = "The database 'rein serve' uses (default: SQLite in the data folder)" };
-        var config = new Option<string?>("--config") { Description = "The extra JSON settings file 'rein serve' uses" };
+        var server = new ServerSettingsOptions();
         var command = new Command(
             "recover",
             "Create a new admin key directly in the database, when every admin key of a project is lost. " +
             "Runs on the machine that holds the database, reads the same settings as 'rein serve', and needs no server or key.")
         {
-            project, dataDir, database, config,
+            project,
         };
+        server.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var overrides = new Dictionary<string, string?>();
-            if (parse.GetValue(dataDir) is { } dir)
-            {
-                overrides["DataDir"] = dir;
-            }
-
-            if (parse.GetValue(database) is { } db)
-            {
-                overrides["Database"] = db;
-            }
-
             try
             {
-                var created = await Rein.Server.Identity.AdminKeyRecovery.CreateAdminKeyAsync(
-                    new Rein.Server.ReinServerSettings { Overrides = overrides, ConfigFile = parse.GetValue(config) }, parse.GetValue(project)!, cancellationToken);
+                var created = await Rein.Server.Identity.AdminKeyRecovery.CreateAdminKeyAsync(server.ToSettings(parse), parse.GetValue(project)!, cancellationToken);
                 await Console.Error.WriteLineAsync($"Created admin key {created.Key.Id} in project {created.Key.ProjectId} (audited as key.create by system).");
                 await Console.Error.WriteLineAsync("This is the only time the key is shown (Rein keeps only its hash). Store it now:");
                 Console.WriteLine(created.Value);

@@ -14,26 +14,10 @@ public static class ServeCommand
     public static Command Create()
     {
         var urls = new Option<string?>("--urls") { Description = $"Where to listen, ';'-separated (default {ReinOptions.DefaultUrls})." };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Folder for the SQLite database and admin.key (default ./.rein)." };
-        var database = new Option<string?>("--database") { Description = "PostgreSQL connection string or URL, or sqlite:<path> (default: SQLite in the data folder)." };
-        var config = new Option<string?>("--config") { Description = "An extra JSON settings file." };
-        var command = new Command("serve", "Run the Rein server (SQLite in ./.rein unless --database says otherwise).") { urls, dataDir, database, config };
-        command.SetAction((parse, cancellationToken) =>
-        {
-            var overrides = new Dictionary<string, string?>();
-            void Set(string key, string? value)
-            {
-                if (value is not null)
-                {
-                    overrides[key] = value;
-                }
-            }
-
-            Set("Urls", parse.GetValue(urls));
-            Set("DataDir", parse.GetValue(dataDir));
-            Set("Database", parse.GetValue(database));
-            return RunAsync(new ReinServerSettings { Overrides = overrides, ConfigFile = parse.GetValue(config) }, cancellationToken);
-        });
+        var server = new ServerSettingsOptions();
+        var command = new Command("serve", "Run the Rein server (SQLite in ./.rein unless --database says otherwise).") { urls };
+        server.AddTo(command);
+        command.SetAction((parse, cancellationToken) => RunAsync(server.ToSettings(parse, ("Urls", parse.GetValue(urls))), cancellationToken));
         return command;
     }
 

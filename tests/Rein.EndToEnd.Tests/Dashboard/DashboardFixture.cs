@@ -84,23 +84,8 @@ public sealed class DashboardFixture : IAsyncLifetime
         return response.StatusCode;
     }
 
-    /// <summary>Waits until the server has written a line containing the text (console logging is asynchronous);
-    /// fails after a generous bound, never sleeps longer than needed.</summary>
-    public async Task<string> WaitForLogAsync(string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            var line = Server.StdOut.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
-            if (line is not null)
-            {
-                return line;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"the server never logged '{text}':\n{Server.StdOut}");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-    }
+    /// <summary>Waits until the server has written a line containing the text; returns the line.</summary>
+    public Task<string> WaitForLogAsync(string text) => Server.WaitForOutputAsync(text, TimeSpan.FromSeconds(15));
 
     /// <summary>Skips (locally) or fails (in CI) the calling test when there is no Chromium.</summary>
     public void Require()
@@ -126,24 +111,15 @@ public sealed class DashboardFixture : IAsyncLifetime
     }
 
     /// <summary>Creates a key through the API with the admin key (or the given one); returns its id and value.</summary>
-    public async Task<(string Id, string Value)> CreateKeyAsync(string name, string role, string? adminKey = null)
-    {
-        using var http = Server.CreateClient(adminKey);
-        using var response = await http.PostAsJsonAsync("/api/v1/keys", new { name, role }, TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        return (body.RootElement.GetProperty("key").GetProperty("id").GetString()!, body.RootElement.GetProperty("apiKey").GetString()!);
-    }
+    public Task<(string Id, string Value)> CreateKeyAsync(string name, string role, string? adminKey = null) =>
+        Server.CreateKeyAsync(name, role, adminKey);
 
     /// <summary>Creates a project through the API; its admin key is the only admin key of that project.</summary>
     public async Task<(string ProjectId, string AdminKeyId, string AdminKey)> CreateProjectAsync()
     {
         var id = "dash-" + Guid.NewGuid().ToString("N")[..10];
-        using var http = Server.CreateClient();
-        using var response = await http.PostAsJsonAsync("/api/v1/projects", new { id }, TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        return (id, body.RootElement.GetProperty("key").GetProperty("id").GetString()!, body.RootElement.GetProperty("apiKey").GetString()!);
+        var (keyId, key) = await Server.CreateProjectAsync(id);
+        return (id, keyId, key);
     }
 
     /// <summary>The HTTP status of <c>GET path</c> with a key as bearer.</summary>

@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Rein.Testing;
 
 namespace Rein.Cli.Tests.Cli;
@@ -30,24 +28,11 @@ public sealed class ReinServerFixture : IAsyncLifetime
         ReinBinary.RunAsync([.. args, "--server", Url, "--api-key", apiKey], workingDirectory: Path.GetTempPath());
 
     /// <summary>Creates a key straight through the API (not through the CLI under test); returns its id and value.</summary>
-    public async Task<(string Id, string Value)> CreateKeyAsync(string role, string? apiKey = null, string? name = null)
-    {
-        using var http = Server.CreateClient(apiKey);
-        using var response = await http.PostAsJsonAsync("/api/v1/keys", new { name = name ?? $"test-{role}-{Guid.NewGuid():N}"[..30], role });
-        response.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return (body.RootElement.GetProperty("key").GetProperty("id").GetString()!, body.RootElement.GetProperty("apiKey").GetString()!);
-    }
+    public Task<(string Id, string Value)> CreateKeyAsync(string role, string? apiKey = null, string? name = null) =>
+        Server.CreateKeyAsync(name ?? $"test-{role}-{Guid.NewGuid():N}"[..30], role, apiKey);
 
     /// <summary>Creates a project through the API; returns its first admin key's id and value.</summary>
-    public async Task<(string KeyId, string ApiKey)> CreateProjectAsync(string id)
-    {
-        using var http = Server.CreateClient();
-        using var response = await http.PostAsJsonAsync("/api/v1/projects", new { id });
-        response.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return (body.RootElement.GetProperty("key").GetProperty("id").GetString()!, body.RootElement.GetProperty("apiKey").GetString()!);
-    }
+    public Task<(string KeyId, string ApiKey)> CreateProjectAsync(string id) => Server.CreateProjectAsync(id);
 
     /// <summary>A project id no other test uses.</summary>
     public static string NewProjectId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..24];

@@ -20,7 +20,7 @@ public sealed class ServeCommandTests(PostgresCluster cluster)
         {
             key = server.AdminKey;
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(server.DataDir, "admin.key")));
-            await WaitForAsync(() => server.StdOut.Contains("Press Ctrl+C", StringComparison.Ordinal));
+            await server.WaitForOutputAsync("Press Ctrl+C");
             Assert.Contains(key, server.StdOut, StringComparison.Ordinal);
             Assert.Contains("shown only this once", server.StdOut, StringComparison.Ordinal);
             Assert.Contains($"running at {server.Url.ToString().TrimEnd('/')}", server.StdOut, StringComparison.Ordinal);
@@ -29,7 +29,7 @@ public sealed class ServeCommandTests(PostgresCluster cluster)
         }
 
         await using var again = await ReinServerProcess.StartAsync(dir.Path);
-        await WaitForAsync(() => again.StdOut.Contains("Press Ctrl+C", StringComparison.Ordinal));
+        await again.WaitForOutputAsync("Press Ctrl+C");
         Assert.DoesNotContain("rein_", again.StdOut, StringComparison.Ordinal);
         Assert.Equal(key, again.AdminKey);
     }
@@ -48,7 +48,7 @@ public sealed class ServeCommandTests(PostgresCluster cluster)
         await Task.Delay(300, Ct);
 
         server.Signal(ReinServerProcess.SIGTERM);
-        await WaitForAsync(() => server.StdOut.Contains("Shutting down", StringComparison.Ordinal));
+        await server.WaitForOutputAsync("Shutting down");
 
         Assert.False(server.HasExited);
         await Assert.ThrowsAnyAsync<HttpRequestException>(async () =>
@@ -165,16 +165,6 @@ public sealed class ServeCommandTests(PostgresCluster cluster)
         using var client = server.CreateClient();
 
         Assert.Equal("postgresql", (await client.GetFromJsonAsync<JsonElement>("/readyz", Ct)).GetProperty("database").GetString());
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 300 && !condition(); i++)
-        {
-            await Task.Delay(100, Ct);
-        }
-
-        Assert.True(condition(), "condition not met within 30 s");
     }
 
     /// <summary>A body sent in two halves, the second only when released: a request that stays in flight.</summary>
