@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Rein.Core.Audit;
 using Rein.Core.Identity;
-using Rein.Core.Traces;
 using Rein.Server.Audit;
 using Rein.Server.Identity;
 using Rein.Server.Storage;
@@ -175,5 +174,7 @@ public sealed class TraceQueries
 
     /// <summary>32 lowercase hex characters: the only shape a stored run id has.</summary>
     public static bool IsTraceId(string? id) =>
-        id is { Length: 32 } && id.AsSpan().IndexOfAnyExcept("0123456789abcdef") < 0;
+        id is { Length: 32 } && id.AsSpan().IndexOfAnyExcept(LowerHex) < 0;
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 }

@@ -23,7 +23,19 @@ internal sealed class TraceRetention(TraceStore store, TracesOptions options, Ti
                 Log.TraceRetentionFailed(logger, options.RetentionInterval, e);
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing) && !stoppingToken.IsCancellationRequested);
+        while (await NextTickAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>One pass over every project; returns the runs deleted.</summary>

@@ -15,16 +15,16 @@ namespace Rein.Server.Tests.Traces;
 public abstract class TraceStoreTests : StorageTestBase
 {
     private static readonly long T0 = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds() * 1_000_000;
-    private static int s_nextTrace;
+    private static int _nextTrace;
 
-    private TracesOptions _options = new();
+    private readonly TracesOptions _options = new();
     private TraceWriter _writer = null!;
 
     protected TraceQueries Queries { get; private set; } = null!;
 
     protected TraceIngest Ingest { get; private set; } = null!;
 
-    protected TraceStore Store { get; private set; } = null!;
+    internal TraceStore Store { get; private set; } = null!;
 
     protected virtual void Configure(TracesOptions options)
     {
@@ -45,7 +45,7 @@ public abstract class TraceStoreTests : StorageTestBase
         Ingest = new TraceIngest(_writer, Queries, TracesRegistration.CreateNormalizer(_options), _options, NullLogger<TraceIngest>.Instance);
     }
 
-    protected static string NewTraceId() => Interlocked.Increment(ref s_nextTrace).ToString("x32", System.Globalization.CultureInfo.InvariantCulture);
+    protected static string NewTraceId() => Interlocked.Increment(ref _nextTrace).ToString("x32", System.Globalization.CultureInfo.InvariantCulture);
 
     protected static string SpanId(int n) => (n + 1).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
