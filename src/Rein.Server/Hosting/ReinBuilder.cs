@@ -11,6 +11,7 @@ using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
 using Rein.Server.Storage;
+using Rein.Server.Traces;
 
 namespace Rein.Server;
 
@@ -114,7 +115,8 @@ public static class ReinServiceCollectionExtensions
         api.MapStatusApi()
             .MapKeysApi()
             .MapProjectsApi()
-            .MapAuditApi();
+            .MapAuditApi()
+            .MapRunsApi();
         app.MapDashboard();
         return app;
     }

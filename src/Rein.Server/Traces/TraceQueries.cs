@@ -23,4 +23,7 @@ public sealed class TraceQueries
 
     public Task<TraceSettings> GetSettingsAsync(Caller caller, CancellationToken cancellationToken) =>
         throw new NotImplementedException();
+
+    public Task<TraceSettings> SetSettingsAsync(Caller caller, TraceSettings settings, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
 }
