@@ -83,13 +83,13 @@ public sealed record SpanResponse(
         ArgumentNullException.ThrowIfNull(span);
         return new(
             span.SpanId, span.ParentSpanId, span.Name, span.Kind,
-            SpanJson.Time(span.StartUnixNano), span.StartUnixNano.ToString(CultureInfo.InvariantCulture), span.DurationNanos / 1e6,
+            AttributeJson.Time(span.StartUnixNano), span.StartUnixNano.ToString(CultureInfo.InvariantCulture), span.DurationNanos / 1e6,
             span.Status, span.StatusMessage, span.Operation, span.Provider, span.Model, span.AgentName, span.ToolName, span.SessionId, span.UserId,
             new SpanTokensResponse(span.Tokens.Input, span.Tokens.Output, span.Tokens.CachedInput, span.Tokens.Reasoning),
             span.Cost, span.CostUnknown,
-            SpanJson.Attributes(span.Attributes),
-            [.. span.Events.Select(e => new SpanEventResponse(e.Name, SpanJson.Time(e.TimeUnixNano), SpanJson.Attributes(e.Attributes)))],
-            SpanJson.Attributes(span.Resource),
+            AttributeJson.Attributes(span.Attributes),
+            [.. span.Events.Select(e => new SpanEventResponse(e.Name, AttributeJson.Time(e.TimeUnixNano), AttributeJson.Attributes(e.Attributes)))],
+            AttributeJson.Attributes(span.Resource),
             span.ScopeName, span.Redactions, span.DroppedAttributes, span.DroppedEvents, span.TruncatedValues);
     }
 }

@@ -5,7 +5,7 @@ using Rein.Core.Traces;
 namespace Rein.Server.Traces;
 
 /// <summary>Span values as plain JSON: OTLP's AnyValue becomes a string, number, boolean, array or object.</summary>
-public static class SpanJson
+public static class AttributeJson
 {
     /// <summary>ISO 8601 in UTC with microseconds, as trace viewers show span times.</summary>
     public static string Time(long unixNano) =>
