@@ -206,7 +206,11 @@ public static class RunsCommand
                         output.Line(output.IsJson ? JsonSerializer.Serialize(run, LineJson) : RunText.TailLine(run));
                     }
 
-                    primed = true;
+                    if (!primed)
+                    {
+                        output.Note($"Following runs at {context.Connection.ServerText}; each is printed once, when it finishes. Ctrl-C stops.");
+                        primed = true;
+                    }
                 }
                 while (await timer.WaitForNextTickAsync(stop.Token));
             }

@@ -72,8 +72,8 @@ public static partial class TimeArguments
         return true;
     }
 
-    // At most seven digits: even weeks stay far inside TimeSpan's range.
-    [GeneratedRegex("^([0-9]{1,7})(ms|s|m|h|d|w)$", RegexOptions.CultureInvariant)]
+    // At most six digits: even weeks stay inside TimeSpan's range (about 29,000 years).
+    [GeneratedRegex("^([0-9]{1,6})(ms|s|m|h|d|w)$", RegexOptions.CultureInvariant)]
     private static partial Regex Duration();
 
     [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
