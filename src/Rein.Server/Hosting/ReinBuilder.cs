@@ -116,7 +116,8 @@ public static class ReinServiceCollectionExtensions
         api.MapStatusApi()
             .MapKeysApi()
             .MapProjectsApi()
-            .MapAuditApi();
+            .MapAuditApi()
+            .MapRunsApi();
         app.MapDashboard();
         return app;
     }
