@@ -11,15 +11,15 @@ public sealed class SpanTreeTests
     {
         var spans = new[]
         {
-            Span("c2", "root", 30),
-            Span("g1", "c1", 15),
+            Span("a-late", "root", 30),
+            Span("grandchild", "z-early", 15),
             Span("root", null, 0),
-            Span("c1", "root", 10),
+            Span("z-early", "root", 10),
         };
 
         var lines = SpanTree.Lines(spans);
 
-        Assert.Equal(["root:0", "c1:1", "g1:2", "c2:1"], lines.Select(l => $"{l.Span.SpanId}:{l.Depth}"));
+        Assert.Equal(["root:0", "z-early:1", "grandchild:2", "a-late:1"], lines.Select(l => $"{l.Span.SpanId}:{l.Depth}"));
         Assert.All(lines, l => Assert.False(l.Orphan));
     }
 
