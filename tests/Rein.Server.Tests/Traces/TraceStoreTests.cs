@@ -26,18 +26,16 @@ public abstract class TraceStoreTests : StorageTestBase
 
     internal TraceStore Store { get; private set; } = null!;
 
-    protected virtual void Configure(TracesOptions options)
-    {
-    }
+    /// <summary>The options the writer and queries are built with; change them before the first ingest.</summary>
+    protected TracesOptions Options => _options;
 
-    private async Task StartAsync()
+    protected async Task StartAsync()
     {
         if (_writer is not null)
         {
             return;
         }
 
-        Configure(_options);
         Store = new TraceStore(H.Database);
         _writer = new TraceWriter(Store, _options, H.Time, NullLogger<TraceWriter>.Instance);
         await _writer.StartAsync(Ct);
@@ -344,6 +342,89 @@ public abstract class TraceStoreTests : StorageTestBase
         Assert.Equal("traces.settings", audit[0].Action);
         var e = await Assert.ThrowsAsync<ReinProblemException>(() => Queries.SetSettingsAsync(H.Admin, new TraceSettings(0, true), Ct));
         Assert.Equal(400, e.Status);
+    }
+
+    [Fact]
+    public async Task Ingest_RunAtMaxSpansPerTrace_RefusesLaterSpansAndSaysWhy()
+    {
+        Options.MaxSpansPerTrace = 3;
+        var trace = NewTraceId();
+        await SendAsync(Root(trace), Chat(trace, 1, 0, 10, 1, 1));
+
+        var result = await SendAsync(Tool(trace, 2, 0, 20, "a"), Tool(trace, 3, 0, 30, "b"), Tool(trace, 2, 0, 20, "a"));
+        var run = (await RunAsync(trace)).Run;
+
+        Assert.Equal(3, run.Spans);
+        Assert.Equal(1, result.Rejected);
+        Assert.Contains("MaxSpansPerTrace", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_OverMaxSpansPerRequest_StoresTheFirstAndRefusesTheRest()
+    {
+        Options.MaxSpansPerRequest = 2;
+        var trace = NewTraceId();
+
+        var result = await SendAsync(Root(trace), Chat(trace, 1, 0, 10, 1, 1), Tool(trace, 2, 0, 20, "a"));
+
+        Assert.Equal((2, 1), (result.Accepted, result.Rejected));
+        Assert.Contains("MaxSpansPerRequest", result.Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await RunAsync(trace)).Run.Spans);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_QueueFull_IsUnavailableWithRetryAfterAndLosesNothingAccepted()
+    {
+        Options.QueueCapacity = 3;
+        // A writer that is not started yet: what is queued stays queued.
+        var writer = new TraceWriter(new TraceStore(H.Database), Options, H.Time, NullLogger<TraceWriter>.Instance);
+        var normalizer = TracesRegistration.CreateNormalizer(Options);
+        var trace = NewTraceId();
+        var first = writer.EnqueueAsync(H.Admin.ProjectId, [normalizer.Normalize(Root(trace), true), normalizer.Normalize(Chat(trace, 1, 0, 1, 1, 1), true)], Ct);
+
+        var full = await Assert.ThrowsAsync<TraceIngestUnavailableException>(() =>
+            writer.EnqueueAsync(H.Admin.ProjectId, [normalizer.Normalize(Tool(trace, 2, 0, 2, "a"), true), normalizer.Normalize(Tool(trace, 3, 0, 3, "b"), true)], Ct));
+        await writer.StartAsync(Ct);
+        var stored = await first;
+        await writer.StopAsync(Ct);
+        var afterStop = await Assert.ThrowsAsync<TraceIngestUnavailableException>(() =>
+            writer.EnqueueAsync(H.Admin.ProjectId, [normalizer.Normalize(Tool(trace, 4, 0, 4, "c"), true)], Ct));
+
+        Assert.Equal(TimeSpan.FromSeconds(1), full.RetryAfter);
+        Assert.Contains("queue is full", full.Message, StringComparison.Ordinal);
+        Assert.Equal(2, stored.Stored);
+        Assert.Contains("shutting down", afterStop.Message, StringComparison.Ordinal);
+        Assert.Equal(0, writer.QueuedSpans);
+    }
+
+    [Fact]
+    public async Task Retention_RunsOlderThanTheProjectsDays_AreDeletedInBatchesWithTheirSpans()
+    {
+        Options.RetentionBatchSize = 1;
+        await StartAsync();
+        await Queries.SetSettingsAsync(H.Admin, new TraceSettings(7, true), Ct);
+        var old = new[] { NewTraceId(), NewTraceId(), NewTraceId() };
+        foreach (var trace in old)
+        {
+            await SendAsync(Root(trace), Tool(trace, 1, 0, 5, "search"));
+        }
+
+        // "Now" is three weeks after the spans above; this run started an hour ago.
+        var fresh = NewTraceId();
+        var recent = H.Time.GetUtcNow().AddHours(-1).ToUnixTimeMilliseconds() - (T0 / 1_000_000);
+        await SendAsync(Root(fresh, startMs: recent), Tool(fresh, 1, 0, recent + 5, "search"));
+        var retention = new TraceRetention(Store, Options, H.Time, NullLogger<TraceRetention>.Instance);
+
+        var deleted = await retention.RunOnceAsync(Ct);
+        var left = await H.Database.ReadAsync(async c => (
+            await c.QuerySingleAsync<long>("SELECT COUNT(*) FROM spans"),
+            await c.QuerySingleAsync<long>("SELECT COUNT(*) FROM run_tools"),
+            await c.QuerySingleAsync<long>("SELECT COUNT(*) FROM runs")), Ct);
+
+        Assert.Equal(3, deleted);
+        Assert.Equal((2L, 1L, 1L), left);
+        Assert.NotNull(await Queries.GetRunAsync(H.Admin, fresh, Ct));
+        Assert.Equal(0, await retention.RunOnceAsync(Ct));
     }
 
     [Fact]
