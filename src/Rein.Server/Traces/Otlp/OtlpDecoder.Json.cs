@@ -23,6 +23,12 @@ internal static partial class OtlpDecoder
     /// names the JSON path and the byte offset.</exception>
     public static OtlpTraces DecodeJson(ReadOnlySpan<byte> body)
     {
+        // Utf8JsonReader refuses a byte order mark; some senders write one.
+        if (body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            body = body[3..];
+        }
+
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxJsonDepth });
         var context = new JsonContext();
         try

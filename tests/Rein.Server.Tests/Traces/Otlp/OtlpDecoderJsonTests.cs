@@ -364,6 +364,14 @@ public sealed class OtlpDecoderJsonTests
     }
 
     [Fact]
+    public void DecodeJson_ByteOrderMark_IsSkipped()
+    {
+        var json = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(OneSpan(""))).ToArray();
+
+        Assert.Single(OtlpDecoder.DecodeJson(json).Spans);
+    }
+
+    [Fact]
     public void DecodeJson_EmptyRequest_HasNoSpans()
     {
         Assert.Empty(Decode("{}").Spans);
