@@ -22,7 +22,8 @@ public static class OtlpApi
         app.MapPost("/v1/traces", ExportAsync)
             .WithTags("Traces")
             .RequireAuthorization(Permissions.Act)
-            .Accepts<byte[]>(ProtobufType, JsonType)
+            // No Accepts metadata: routing would then answer other content types itself, as problem JSON rather than
+            // the google.rpc.Status an exporter reads.
             .Produces(StatusCodes.Status200OK, contentType: ProtobufType)
             .Produces(StatusCodes.Status400BadRequest)
             .Produces(StatusCodes.Status413PayloadTooLarge)
@@ -98,6 +99,16 @@ public static class OtlpApi
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = json ? JsonType : ProtobufType;
-        await http.Response.Body.WriteAsync(OtlpResponse.Status(status, message, json));
+        await http.Response.Body.WriteAsync(OtlpResponse.Status(RpcCode(status), message, json));
     }
+
+    /// <summary>google.rpc.Code for an HTTP status, as gRPC-over-HTTP mappings pair them.</summary>
+    private static int RpcCode(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => 3, // INVALID_ARGUMENT
+        StatusCodes.Status413PayloadTooLarge => 8, // RESOURCE_EXHAUSTED
+        StatusCodes.Status415UnsupportedMediaType => 12, // UNIMPLEMENTED
+        StatusCodes.Status503ServiceUnavailable => 14, // UNAVAILABLE
+        _ => 2, // UNKNOWN
+    };
 }
