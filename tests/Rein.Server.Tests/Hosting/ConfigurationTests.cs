@@ -54,6 +54,15 @@ public sealed class ConfigurationTests
     [InlineData("Identity:MaxProjects", "0", "Identity:MaxProjects")]
     [InlineData("Identity:MaxProject", "10", "Identity:MaxProject (from --identity:maxproject): is not a Rein setting")]
     [InlineData("Databse", "x", "Databse (from --databse): is not a Rein setting")]
+    [InlineData("Traces:MaxSpansPerRequest", "0", "Traces:MaxSpansPerRequest (from --traces:maxspansperrequest): must be between 1 and")]
+    [InlineData("Traces:CommitTimeout", "0s", "Traces:CommitTimeout")]
+    [InlineData("Traces:RedactPatterns:employee", "EMP-[0-9", "Traces:RedactPatterns:employee (from --traces:redactpatterns:employee): is not a valid regular expression")]
+    [InlineData("Traces:RedactPatterns:bad name", "x", "Traces:RedactPatterns:bad name")]
+    [InlineData("Traces:Prices:house:Input", "1", "Traces:Prices:house: needs both Input and Output")]
+    [InlineData("Traces:Prices:house:Inptu", "1", "Traces:Prices:house:Inptu (from --traces:prices:house:inptu): is not a Rein setting")]
+    [InlineData("Traces:Prices:house:Output", "cheap", "Traces:Prices:house:Output (from --traces:prices:house:output): 'cheap' is not a number")]
+    [InlineData("Traces:Prices", "3", "Traces:Prices (from --traces:prices): expected a section of named entries")]
+    [InlineData("Traces:DropAttributes", "a*b", "Traces:DropAttributes (from --traces:dropattributes): 'a*b' must be an attribute key")]
     public void BadValue_StopsTheStart_NamingTheSetting(string key, string value, string expected)
     {
         Assert.Contains(expected, Problems(new() { [key] = value }), StringComparison.Ordinal);
@@ -163,5 +172,24 @@ public sealed class ConfigurationTests
         var error = Assert.Throws<ReinConfigurationException>(() => ReinServer.Build(new ReinServerSettings { ContentRoot = dir.Path, ReadEnvironment = false }));
 
         Assert.Contains("appsettings.json", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TracesSection_ReadsPricesPatternsAndDropLists()
+    {
+        var traces = Load(new()
+        {
+            ["Traces:Prices:house-model:Input"] = "0.4",
+            ["Traces:Prices:house-model:Output"] = "1.6",
+            ["Traces:RedactPatterns:employee_id"] = "EMP-[0-9]{6}",
+            ["Traces:DropAttributes:0"] = "http.request.header.cookie",
+            ["Traces:DropAttributes:1"] = "internal.*",
+        }).Get<Rein.Server.Traces.TracesOptions>();
+
+        Assert.Equal(0.4m, traces.Prices["HOUSE-MODEL"].Input);
+        Assert.Equal(1.6m, traces.Prices["house-model"].Output);
+        Assert.Equal("EMP-[0-9]{6}", traces.RedactPatterns["employee_id"]);
+        Assert.Equal(["http.request.header.cookie", "internal.*"], traces.DropAttributes);
+        Assert.Equal(["a", "b.*"], Load(new() { ["Traces:DropAttributes"] = "a, b.*" }).Get<Rein.Server.Traces.TracesOptions>().DropAttributes);
     }
 }
