@@ -192,6 +192,9 @@ public sealed class TracesPageTests(DashboardFixture fixture)
         await Expect(conversation.Locator(".message-assistant .tool-call")).ToContainTextAsync("get_weather");
         await Expect(conversation.Locator(".message-assistant .tool-call")).ToContainTextAsync("\"city\": \"Paris\"");
 
+        var screenshots = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots.FullName, "run-waterfall.png"), FullPage = true });
+
         await page.Keyboard.PressAsync("ArrowDown");
         await Expect(page.Locator($"#span-{tool}")).ToBeFocusedAsync();
         await Expect(detail.Locator("#span-tool")).ToHaveTextAsync("get_weather");
@@ -278,8 +281,17 @@ public sealed class TracesPageTests(DashboardFixture fixture)
         await Expect(page.Locator("#span-detail-name")).ToHaveTextAsync("tool step 1999");
         var selected = clock.Elapsed;
         await Expect(page.Locator("#span-attributes")).ToContainTextAsync("\"n\": 1999");
+        // Figures for docs and reviews, not assertions: timings on a shared CI machine are not a contract.
+        var timing = await page.EvaluateAsync<double[]>("""
+            () => {
+              const n = performance.getEntriesByType('navigation')[0];
+              const fetches = performance.getEntriesByType('resource').filter(r => r.name.includes('/spans/'));
+              return [n.responseStart - n.requestStart, n.responseEnd - n.requestStart, n.domContentLoadedEventEnd - n.startTime, fetches.length ? fetches[fetches.length - 1].duration : -1];
+            }
+            """);
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"2,000 spans: page {bytes:N0} bytes, loaded with every row in {loaded.TotalMilliseconds:F0} ms, deep span detail in {selected.TotalMilliseconds:F0} ms");
+            $"2,000 spans: page {bytes:N0} bytes; first byte {timing[0]:F0} ms, last byte {timing[1]:F0} ms, DOM ready {timing[2]:F0} ms, " +
+            $"every row visible {loaded.TotalMilliseconds:F0} ms; deep span fetch {timing[3]:F0} ms, click to detail {selected.TotalMilliseconds:F0} ms");
 
         // Folding the root hides the other 1,999 rows; selecting through the address unfolds the way back.
         await page.Locator("#span-" + ids[0]).FocusAsync();
