@@ -7,8 +7,8 @@ using System.Text.Json.Serialization.Metadata;
 namespace Rein.Client;
 
 /// <summary>
-/// A typed client for the Rein HTTP API. Keys, projects and the audit log are reached through <see cref="Keys"/>,
-/// <see cref="Projects"/> and <see cref="Audit"/>; the server's health and the caller's identity through methods here.
+/// A typed client for the Rein HTTP API. Keys, projects, the audit log and runs are reached through <see cref="Keys"/>,
+/// <see cref="Projects"/>, <see cref="Audit"/> and <see cref="Runs"/>; the server's health and the caller's identity through methods here.
 /// </summary>
 /// <remarks>
 /// An error answer throws <see cref="ReinApiException"/> with the server's problem details. A server that cannot be
@@ -80,6 +80,7 @@ public sealed class ReinClient : IDisposable
         Keys = new KeysClient(this);
         Projects = new ProjectsClient(this);
         Audit = new AuditClient(this);
+        Runs = new RunsClient(this);
     }
 
     /// <summary>The server's base address, ending with a slash.</summary>
@@ -93,6 +94,10 @@ public sealed class ReinClient : IDisposable
 
     /// <summary>The project's audit log (viewer, approver and admin keys).</summary>
     public AuditClient Audit { get; }
+
+    /// <summary>The project's runs, sessions and trace settings (viewer, approver and admin keys; settings changes need
+    /// an admin key).</summary>
+    public RunsClient Runs { get; }
 
     /// <summary>Asks whether the server process answers (<c>GET /healthz</c>; needs no key).</summary>
     /// <param name="cancellationToken">Cancels the request.</param>

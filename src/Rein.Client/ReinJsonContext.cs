@@ -20,6 +20,11 @@ namespace Rein.Client;
 [JsonSerializable(typeof(CreateProjectBody))]
 [JsonSerializable(typeof(Page<AuditEntry>))]
 [JsonSerializable(typeof(AuditVerification))]
+[JsonSerializable(typeof(Page<Run>))]
+[JsonSerializable(typeof(RunDetails))]
+[JsonSerializable(typeof(SessionDetails))]
+[JsonSerializable(typeof(RunAggregates))]
+[JsonSerializable(typeof(TraceSettings))]
 internal sealed partial class ReinJsonContext : JsonSerializerContext;
 
 internal sealed record CreateKeyBody(string Name, string Role, DateTimeOffset? ExpiresAt);

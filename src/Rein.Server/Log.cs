@@ -59,4 +59,23 @@ internal static partial class Log
 
     [LoggerMessage(5003, LogLevel.Information, "Dashboard sign-out of key {KeyId} of project {ProjectId}")]
     public static partial void DashboardSignOut(ILogger logger, string keyId, string projectId);
+
+    // Traces (6xxx). Span contents never reach a log line: only counts, ids and the project.
+    [LoggerMessage(6001, LogLevel.Warning, "Trace writer could not commit {Spans} spans of {Requests} requests; they are answered 503 and will be re-sent")]
+    public static partial void TraceWriteFailed(ILogger logger, int spans, int requests, Exception exception);
+
+    [LoggerMessage(6002, LogLevel.Warning, "Trace ingest queue full ({Queued} of {Capacity} spans waiting); a request of {Spans} spans from project {ProjectId} is answered 503")]
+    public static partial void TraceQueueFull(ILogger logger, int queued, int capacity, int spans, string projectId);
+
+    [LoggerMessage(6003, LogLevel.Information, "Trace retention deleted {Runs} runs of project {ProjectId} started before {Cutoff:o}")]
+    public static partial void TraceRetentionDeleted(ILogger logger, int runs, string projectId, DateTimeOffset cutoff);
+
+    [LoggerMessage(6004, LogLevel.Warning, "Trace retention pass failed; it runs again in {Interval}")]
+    public static partial void TraceRetentionFailed(ILogger logger, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(6005, LogLevel.Debug, "Ingested {Stored} spans for project {ProjectId} ({Duplicates} already stored, {Rejected} rejected, {Redactions} secrets redacted)")]
+    public static partial void TraceIngested(ILogger logger, string projectId, int stored, int duplicates, int rejected, int redactions);
+
+    [LoggerMessage(6006, LogLevel.Information, "Trace settings of project {ProjectId} changed by key {KeyId}: retention {RetentionDays} days, content capture {CaptureContent}")]
+    public static partial void TraceSettingsChanged(ILogger logger, string projectId, string keyId, int retentionDays, bool captureContent);
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
+using Rein.Server.Traces;
 
 namespace Rein.Server;
 
@@ -66,6 +67,7 @@ public static class ReinServer
         builder.Services.AddRein(configuration, settings.TimeProvider)
             .AddAudit()
             .AddIdentity()
+            .AddTraces()
             .AddDashboard();
 
         var app = builder.Build();

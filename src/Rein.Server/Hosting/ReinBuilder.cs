@@ -11,6 +11,7 @@ using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
 using Rein.Server.Storage;
+using Rein.Server.Traces;
 
 namespace Rein.Server;
 
@@ -110,11 +111,13 @@ public static class ReinServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.MapHealthApi();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapOtlpApi();
         var api = app.MapGroup("/api/v1");
         api.MapStatusApi()
             .MapKeysApi()
             .MapProjectsApi()
-            .MapAuditApi();
+            .MapAuditApi()
+            .MapRunsApi();
         app.MapDashboard();
         return app;
     }

@@ -37,6 +37,7 @@ public sealed class ReinConfiguration
         ("", typeof(ReinOptions)),
         ("Identity", typeof(Identity.IdentityOptions)),
         ("Dashboard", typeof(Dashboard.DashboardOptions)),
+        ("Traces", typeof(Traces.TracesOptions)),
     ];
 
     public T Get<T>() where T : class => (T)_settings[typeof(T)];
@@ -111,13 +112,18 @@ public sealed class ReinConfiguration
                 continue;
             }
 
+            // Name the setting as documented, whatever case the environment spelled it in.
+            var name = sectionName.Length == 0 ? property.Name : sectionName + ":" + property.Name;
+            if (BindCollection(root, child, name, property, target, problems))
+            {
+                continue;
+            }
+
             if (child.Value is null)
             {
                 continue;
             }
 
-            // Name the setting as documented, whatever case the environment spelled it in.
-            var name = sectionName.Length == 0 ? property.Name : sectionName + ":" + property.Name;
             if (TryConvert(child.Value, property.PropertyType, out var value, out var expected))
             {
                 property.SetValue(target, value);
@@ -127,6 +133,55 @@ public sealed class ReinConfiguration
                 problems.Add($"{name}{Source(root, child.Path)}: '{child.Value}' is not {expected}");
             }
         }
+    }
+
+    /// <summary>
+    /// Lists (<c>Traces:DropAttributes:0</c>, or one comma-separated value) and maps of names to values or to settings
+    /// objects (<c>Traces:Prices:gpt-4o:Input</c>). Returns false for any other property type.
+    /// </summary>
+    private static bool BindCollection(IConfiguration root, IConfigurationSection child, string name, PropertyInfo property, object target, List<string> problems)
+    {
+        var type = property.PropertyType;
+        if (type == typeof(List<string>))
+        {
+            var list = (List<string>)property.GetValue(target)!;
+            list.Clear();
+            if (child.Value is { } joined)
+            {
+                list.AddRange(joined.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            }
+
+            list.AddRange(child.GetChildren().Where(c => c.Value is not null).Select(c => c.Value!));
+            return true;
+        }
+
+        if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(Dictionary<,>) || type.GetGenericArguments()[0] != typeof(string))
+        {
+            return false;
+        }
+
+        var map = (System.Collections.IDictionary)property.GetValue(target)!;
+        var valueType = type.GetGenericArguments()[1];
+        if (child.Value is not null && !child.GetChildren().Any())
+        {
+            problems.Add($"{name}{Source(root, child.Path)}: expected a section of named entries, not a single value");
+            return true;
+        }
+
+        foreach (var entry in child.GetChildren())
+        {
+            if (valueType == typeof(string))
+            {
+                map[entry.Key] = entry.Value ?? "";
+                continue;
+            }
+
+            var item = map.Contains(entry.Key) ? map[entry.Key]! : Activator.CreateInstance(valueType)!;
+            Bind(root, entry, name + ":" + entry.Key, item, problems);
+            map[entry.Key] = item;
+        }
+
+        return true;
     }
 
     private static bool TryConvert(string text, Type type, out object? value, out string expected)
@@ -161,6 +216,14 @@ public sealed class ReinConfiguration
             expected = "a number";
             var ok = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d);
             value = d;
+            return ok;
+        }
+
+        if (target == typeof(decimal))
+        {
+            expected = "a number";
+            var ok = decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var m);
+            value = m;
             return ok;
         }
 

@@ -1,26 +1,180 @@
+using System.Text.Json;
+using Rein.Core.Audit;
+using Rein.Core.Identity;
+using Rein.Server.Audit;
 using Rein.Server.Identity;
+using Rein.Server.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Rein.Server.Traces;
 
-/// <summary>Reading runs, sessions and aggregates: what the API, the CLI (through the API) and the dashboard show.</summary>
+/// <summary>Reading runs, sessions and aggregates: what the API, the CLI (through the API) and the dashboard show;
+/// and each project's trace settings.</summary>
 public sealed class TraceQueries
 {
     public const int MaxPageSize = 500;
 
+    /// <summary>Runs a session page lists at most; a longer session says it was cut.</summary>
+    public const int MaxSessionRuns = 1000;
+
+    /// <summary>Runs one aggregate request reads at most; a wider window is refused with a message to narrow it.</summary>
+    public const int MaxAggregateRuns = 200_000;
+
+    private readonly TraceStore _store;
+    private readonly ReinDatabase _database;
+    private readonly AuditLog _audit;
+    private readonly TracesOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TraceQueries> _logger;
+
+    internal TraceQueries(TraceStore store, ReinDatabase database, AuditLog audit, TracesOptions options, TimeProvider time, ILogger<TraceQueries> logger)
+    {
+        _store = store;
+        _database = database;
+        _audit = audit;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
     /// <summary>Newest first; <paramref name="cursor"/> is the <c>Next</c> of the previous page.</summary>
-    public Task<Page<RunSummary>> ListRunsAsync(Caller caller, RunFilter filter, string? cursor, int limit, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    /// <exception cref="ReinProblemException">The cursor is not one this server gave out.</exception>
+    public async Task<Page<RunSummary>> ListRunsAsync(Caller caller, RunFilter filter, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(filter);
+        Permissions.Demand(caller, Permission.Read);
+        (long, string)? after = null;
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            after = TraceStore.ParseCursor(cursor) ?? throw ReinProblemException.Invalid("cursor", "is not a cursor this server gave out");
+        }
+
+        var runs = await _store.ListRunsAsync(caller.ProjectId, filter, after, limit + 1, cancellationToken);
+        var more = runs.Count > limit;
+        if (more)
+        {
+            runs.RemoveAt(runs.Count - 1);
+        }
+
+        return new Page<RunSummary>(runs, more ? TraceStore.FormatCursor(runs[^1]) : null);
+    }
 
     /// <summary>The run with its spans, or null when the caller's project has no such run.</summary>
-    public Task<RunDetail?> GetRunAsync(Caller caller, string runId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public async Task<RunDetail?> GetRunAsync(Caller caller, string runId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        if (!IsTraceId(runId))
+        {
+            return null;
+        }
 
-    public Task<SessionDetail?> GetSessionAsync(Caller caller, string sessionId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+        var run = await _store.GetRunAsync(caller.ProjectId, runId, cancellationToken);
+        if (run is null)
+        {
+            return null;
+        }
 
-    public Task<IReadOnlyList<RunAggregate>> AggregateAsync(Caller caller, AggregateBucket bucket, DateTimeOffset from, DateTimeOffset to, string? agent, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+        var spans = await _store.GetSpansAsync(caller.ProjectId, runId, _options.MaxSpansPerTrace, cancellationToken);
+        return new RunDetail(run, spans);
+    }
 
-    public Task<TraceSettings> GetSettingsAsync(Caller caller, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public async Task<SessionDetail?> GetSessionAsync(Caller caller, string sessionId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        if (string.IsNullOrEmpty(sessionId))
+        {
+            return null;
+        }
+
+        var runs = await _store.SessionRunsAsync(caller.ProjectId, sessionId, MaxSessionRuns + 1, cancellationToken);
+        if (runs.Count == 0)
+        {
+            return null;
+        }
+
+        var truncated = runs.Count > MaxSessionRuns;
+        return new SessionDetail(sessionId, truncated ? runs[..MaxSessionRuns] : runs, truncated);
+    }
+
+    /// <summary>Per agent and hour or day: counts, error rate, duration percentiles, tokens and cost.</summary>
+    /// <exception cref="ReinProblemException">The window is empty, reversed, or holds more runs than one request reads.</exception>
+    public async Task<IReadOnlyList<RunAggregate>> AggregateAsync(Caller caller, AggregateBucket bucket, DateTimeOffset from, DateTimeOffset to, string? agent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        if (to <= from)
+        {
+            throw ReinProblemException.Invalid("to", "must be after from");
+        }
+
+        var runs = await _store.RunsBetweenAsync(caller.ProjectId, TraceStore.ToUnixNanos(from), TraceStore.ToUnixNanos(to), agent, MaxAggregateRuns + 1, cancellationToken);
+        if (runs.Count > MaxAggregateRuns)
+        {
+            throw ReinProblemException.Invalid("from", $"the window holds more than {MaxAggregateRuns} runs; narrow it or filter by agent");
+        }
+
+        var size = bucket == AggregateBucket.Hour ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        return [.. runs
+            .GroupBy(r => (Agent: r.Agent ?? "", Start: new DateTimeOffset(r.StartedAt.UtcTicks - (r.StartedAt.UtcTicks % size.Ticks), TimeSpan.Zero)))
+            .OrderBy(g => g.Key.Start).ThenBy(g => g.Key.Agent, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var durations = g.Select(r => r.DurationMs).Order().ToArray();
+                var failed = g.Count(r => r.Status == RunStatus.Failure);
+                return new RunAggregate(
+                    g.Key.Agent, g.Key.Start, durations.Length, failed, g.Count(r => r.Errors > 0),
+                    (double)failed / durations.Length, Percentile(durations, 0.50), Percentile(durations, 0.95),
+                    g.Sum(r => r.InputTokens), g.Sum(r => r.OutputTokens), g.Sum(r => r.KnownCost), g.Count(r => r.UnpricedSpans > 0));
+            })];
+    }
+
+    /// <summary>Nearest-rank percentile of sorted values.</summary>
+    internal static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    public async Task<TraceSettings> GetSettingsAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        return await EffectiveSettingsAsync(caller.ProjectId, cancellationToken);
+    }
+
+    internal async Task<TraceSettings> EffectiveSettingsAsync(string projectId, CancellationToken cancellationToken) =>
+        await _store.GetSettingsAsync(projectId, cancellationToken) ?? new TraceSettings(_options.RetentionDays, _options.CaptureContent);
+
+    /// <exception cref="ReinProblemException">Retention is out of range.</exception>
+    public async Task<TraceSettings> SetSettingsAsync(Caller caller, TraceSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(settings);
+        Permissions.Demand(caller, Permission.Administer);
+        if (settings.RetentionDays is < 1 or > TracesOptions.MaxRetentionDays)
+        {
+            throw ReinProblemException.Invalid("retentionDays", $"must be between 1 and {TracesOptions.MaxRetentionDays}");
+        }
+
+        var before = await EffectiveSettingsAsync(caller.ProjectId, cancellationToken);
+        await _database.WriteAsync(async (c, t) =>
+        {
+            await TraceStore.SetSettingsAsync(c, t, caller.ProjectId, settings, caller.KeyId, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            await _audit.AppendAsync(c, t, caller.ProjectId, new AuditEvent(
+                caller.KeyId, "traces.settings", "trace-settings", caller.ProjectId, Digest(before), Digest(settings),
+                JsonSerializer.Serialize(new { retentionDays = settings.RetentionDays, captureContent = settings.CaptureContent })));
+        }, cancellationToken);
+        Log.TraceSettingsChanged(_logger, caller.ProjectId, caller.KeyId, settings.RetentionDays, settings.CaptureContent);
+        return settings;
+    }
+
+    private static string Digest(TraceSettings s) => AuditChain.DigestOf(
+        ("retentionDays", s.RetentionDays.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("captureContent", s.CaptureContent ? "true" : "false"));
+
+    /// <summary>32 lowercase hex characters: the only shape a stored run id has.</summary>
+    public static bool IsTraceId(string? id) =>
+        id is { Length: 32 } && id.AsSpan().IndexOfAnyExcept(LowerHex) < 0;
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 }

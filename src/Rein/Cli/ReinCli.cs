@@ -4,6 +4,7 @@ using System.CommandLine.Parsing;
 using Rein.Cli.Audit;
 using Rein.Cli.Keys;
 using Rein.Cli.Projects;
+using Rein.Cli.Runs;
 using Rein.Cli.Serve;
 using Rein.Cli.Status;
 
@@ -46,6 +47,7 @@ public static class ReinCli
         root.Subcommands.Add(KeysCommand.Create(globals));
         root.Subcommands.Add(ProjectsCommand.Create(globals));
         root.Subcommands.Add(AuditCommand.Create(globals));
+        root.Subcommands.Add(RunsCommand.Create(globals));
         return root;
     }
 

@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+using Rein.Server.Identity;
+using Rein.Server.Traces.Otlp;
+
+namespace Rein.Server.Traces;
+
+/// <summary>
+/// <c>POST /v1/traces</c>: OTLP over HTTP, protobuf or JSON, gzip or not. Answers as the OTLP/HTTP specification
+/// says an exporter expects: an ExportTraceServiceResponse (with partial_success when spans were refused) on success,
+/// a google.rpc.Status in the request's encoding on failure, 503 with Retry-After when it should retry.
+/// </summary>
+public static class OtlpApi
+{
+    public const string ProtobufType = "application/x-protobuf";
+    public const string JsonType = "application/json";
+
+    public static IEndpointRouteBuilder MapOtlpApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/traces", ExportAsync)
+            .WithTags("Traces")
+            .RequireAuthorization(Permissions.Act)
+            .Accepts<byte[]>(ProtobufType, JsonType)
+            .Produces(StatusCodes.Status200OK, contentType: ProtobufType)
+            .Produces(StatusCodes.Status400BadRequest)
+            .Produces(StatusCodes.Status413PayloadTooLarge)
+            .Produces(StatusCodes.Status415UnsupportedMediaType)
+            .Produces(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    private static async Task ExportAsync(HttpContext http, TraceIngest ingest, TracesOptions options, CancellationToken cancellationToken)
+    {
+        var json = false;
+        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType) ||
+            !(mediaType.MediaType.Equals(ProtobufType, StringComparison.OrdinalIgnoreCase) ||
+              (json = mediaType.MediaType.Equals(JsonType, StringComparison.OrdinalIgnoreCase))))
+        {
+            await FailAsync(http, StatusCodes.Status415UnsupportedMediaType, json: false,
+                $"Content-Type must be {ProtobufType} or {JsonType}, not '{http.Request.ContentType}'");
+            return;
+        }
+
+        OtlpTraces traces;
+        var body = await OtlpBody.ReadAsync(http.Request, options.MaxRequestBytes, cancellationToken);
+        try
+        {
+            switch (body.Outcome)
+            {
+                case OtlpBodyOutcome.TooLarge:
+                    await FailAsync(http, StatusCodes.Status413PayloadTooLarge, json, body.Problem!);
+                    return;
+                case OtlpBodyOutcome.UnsupportedEncoding:
+                    await FailAsync(http, StatusCodes.Status415UnsupportedMediaType, json, body.Problem!);
+                    return;
+                case OtlpBodyOutcome.Invalid:
+                    await FailAsync(http, StatusCodes.Status400BadRequest, json, body.Problem!);
+                    return;
+            }
+
+            try
+            {
+                var bytes = body.Buffer.AsSpan(0, body.Length);
+                traces = json ? OtlpDecoder.DecodeJson(bytes) : OtlpDecoder.DecodeProtobuf(bytes);
+            }
+            catch (OtlpFormatException e)
+            {
+                await FailAsync(http, StatusCodes.Status400BadRequest, json, "the body is not a valid OTLP ExportTraceServiceRequest: " + e.Message);
+                return;
+            }
+        }
+        finally
+        {
+            body.Return();
+        }
+
+        IngestResult result;
+        try
+        {
+            result = await ingest.IngestAsync(http.Caller(), traces.Spans, traces.Rejected, traces.RejectionMessage, cancellationToken);
+        }
+        catch (TraceIngestUnavailableException e)
+        {
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await FailAsync(http, StatusCodes.Status503ServiceUnavailable, json, e.Message);
+            return;
+        }
+
+        var answer = json ? OtlpResponse.Json(result.Rejected, result.Message) : OtlpResponse.Protobuf(result.Rejected, result.Message);
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = json ? JsonType : ProtobufType;
+        await http.Response.Body.WriteAsync(answer, cancellationToken);
+    }
+
+    private static async Task FailAsync(HttpContext http, int status, bool json, string message)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = json ? JsonType : ProtobufType;
+        await http.Response.Body.WriteAsync(OtlpResponse.Status(status, message, json));
+    }
+}

@@ -1,0 +1,639 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using Rein.Core.Traces;
+using Rein.Server.Storage;
+
+namespace Rein.Server.Traces;
+
+/// <summary>Spans of one ingest request, for one project.</summary>
+internal sealed record SpanBatch(string ProjectId, IReadOnlyList<Span> Spans);
+
+/// <summary>What became of one batch: spans newly stored, already stored before (a re-send), refused because their
+/// run was full.</summary>
+internal readonly record struct BatchOutcome(int Stored, int Duplicates, int RefusedTraceFull);
+
+/// <summary>
+/// The trace tables. Spans go in with the engine's bulk path (prepared inserts in one transaction on SQLite, binary
+/// COPY through a temporary table on PostgreSQL); a span already stored is skipped, and only new spans add to their
+/// run, so a re-sent batch changes nothing. Run rows are merged in SQL so that concurrent writers (several replicas)
+/// never lose an update.
+/// </summary>
+internal sealed class TraceStore(ReinDatabase database)
+{
+    private const string SpanColumns =
+        "project_id, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, operation, provider, model, " +
+        "agent, agent_version, session_id, user_id, tool_name, service_name, outcome, input_tokens, output_tokens, cached_input_tokens, " +
+        "reasoning_tokens, cost, cost_unknown, redactions, dropped_attributes, dropped_events, truncated_values, scope, attributes, events, resource";
+
+    private const string RunColumns =
+        "trace_id, name, root_seen, root_status, agent, release, session_id, user_id, outcome, start_ns, end_ns, spans, steps, tool_calls, " +
+        "errors, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, known_cost, unpriced_spans, redactions";
+
+    /// <summary>Bound on ids in one IN list, well under both engines' parameter limits.</summary>
+    private const int InListChunk = 500;
+
+    private bool IsPostgres => database.Kind == DatabaseKind.Postgres;
+
+    public Task<BatchOutcome[]> WriteAsync(IReadOnlyList<SpanBatch> batches, int maxSpansPerTrace, long nowMs, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var outcomes = new BatchOutcome[batches.Count];
+            var accepted = new List<(int Batch, string ProjectId, Span Span)>();
+            var duplicatesInWrite = new int[batches.Count];
+            foreach (var project in batches.Select(b => b.ProjectId).Distinct(StringComparer.Ordinal))
+            {
+                var traceIds = batches.Where(b => b.ProjectId == project).SelectMany(b => b.Spans).Select(s => s.TraceId).Distinct(StringComparer.Ordinal).ToList();
+                var counts = await SpanCountsAsync(connection, transaction, project, traceIds);
+                var seen = new HashSet<(string, string)>();
+                for (var i = 0; i < batches.Count; i++)
+                {
+                    if (batches[i].ProjectId != project)
+                    {
+                        continue;
+                    }
+
+                    foreach (var span in batches[i].Spans)
+                    {
+                        if (!seen.Add((span.TraceId, span.SpanId)))
+                        {
+                            duplicatesInWrite[i]++;
+                            continue;
+                        }
+
+                        counts.TryGetValue(span.TraceId, out var count);
+                        if (count >= maxSpansPerTrace)
+                        {
+                            outcomes[i] = outcomes[i] with { RefusedTraceFull = outcomes[i].RefusedTraceFull + 1 };
+                            continue;
+                        }
+
+                        counts[span.TraceId] = count + 1;
+                        accepted.Add((i, project, span));
+                    }
+                }
+            }
+
+            var inserted = IsPostgres
+                ? await InsertPostgresAsync((NpgsqlConnection)connection, (NpgsqlTransaction)transaction, accepted)
+                : await InsertSqliteAsync(connection, transaction, accepted);
+
+            for (var i = 0; i < batches.Count; i++)
+            {
+                var attempted = accepted.Count(a => a.Batch == i);
+                var stored = inserted.Count(a => a.Batch == i);
+                outcomes[i] = outcomes[i] with { Stored = stored, Duplicates = attempted - stored + duplicatesInWrite[i] };
+            }
+
+            foreach (var group in inserted.GroupBy(a => a.ProjectId, StringComparer.Ordinal))
+            {
+                // Ordered by trace id so that two writers touching the same runs lock them in the same order.
+                var contributions = RunContributions.From([.. group.Select(a => a.Span)]).OrderBy(c => c.TraceId, StringComparer.Ordinal).ToList();
+                await MergeRunsAsync(connection, transaction, group.Key, contributions, nowMs);
+            }
+
+            return outcomes;
+        }, cancellationToken);
+
+    private async Task<Dictionary<string, int>> SpanCountsAsync(DbConnection connection, DbTransaction transaction, string projectId, List<string> traceIds)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var chunk in traceIds.Chunk(InListChunk))
+        {
+            var rows = IsPostgres
+                ? await connection.QueryAsync<(string, int)>(
+                    "SELECT trace_id, spans FROM runs WHERE project_id = @projectId AND trace_id = ANY(@ids)", new { projectId, ids = chunk }, transaction)
+                : await connection.QueryAsync<(string, long)>(
+                    "SELECT trace_id, spans FROM runs WHERE project_id = @projectId AND trace_id IN @ids", new { projectId, ids = chunk }, transaction)
+                    .ContinueWith(t => t.Result.Select(r => (r.Item1, (int)r.Item2)), TaskScheduler.Default);
+            foreach (var (trace, spans) in rows)
+            {
+                counts[trace] = spans;
+            }
+        }
+
+        return counts;
+    }
+
+    private static async Task<List<(int Batch, string ProjectId, Span Span)>> InsertSqliteAsync(
+        DbConnection connection, DbTransaction transaction, List<(int Batch, string ProjectId, Span Span)> spans)
+    {
+        var inserted = new List<(int, string, Span)>(spans.Count);
+        if (spans.Count == 0)
+        {
+            return inserted;
+        }
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var names = SpanColumns.Split(", ");
+        command.CommandText = $"INSERT INTO spans ({SpanColumns}) VALUES ({string.Join(", ", names.Select(n => "@" + n))}) ON CONFLICT DO NOTHING";
+        var parameters = new DbParameter[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            parameters[i] = command.CreateParameter();
+            parameters[i].ParameterName = "@" + names[i];
+            command.Parameters.Add(parameters[i]);
+        }
+
+        await command.PrepareAsync();
+        foreach (var item in spans)
+        {
+            var values = SpanValues(item.ProjectId, item.Span);
+            for (var i = 0; i < values.Length; i++)
+            {
+                parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            if (await command.ExecuteNonQueryAsync() == 1)
+            {
+                inserted.Add(item);
+            }
+        }
+
+        return inserted;
+    }
+
+    private static async Task<List<(int Batch, string ProjectId, Span Span)>> InsertPostgresAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<(int Batch, string ProjectId, Span Span)> spans)
+    {
+        var inserted = new List<(int, string, Span)>(spans.Count);
+        if (spans.Count == 0)
+        {
+            return inserted;
+        }
+
+        await using (var create = new NpgsqlCommand(
+            "CREATE TEMP TABLE IF NOT EXISTS spans_incoming (LIKE spans) ON COMMIT DELETE ROWS; SET LOCAL client_min_messages = warning;", connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var types = SpanColumnTypes;
+        await using (var copy = await connection.BeginBinaryImportAsync($"COPY spans_incoming ({SpanColumns}) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var item in spans)
+            {
+                await copy.StartRowAsync();
+                var values = SpanValues(item.ProjectId, item.Span);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    if (values[i] is null)
+                    {
+                        await copy.WriteNullAsync();
+                    }
+                    else
+                    {
+                        await copy.WriteAsync(values[i], types[i]);
+                    }
+                }
+            }
+
+            await copy.CompleteAsync();
+        }
+
+        var keys = new HashSet<(string, string, string)>();
+        await using (var insert = new NpgsqlCommand(
+            $"INSERT INTO spans ({SpanColumns}) SELECT {SpanColumns} FROM spans_incoming ON CONFLICT DO NOTHING RETURNING project_id, trace_id, span_id",
+            connection, transaction))
+        await using (var reader = await insert.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                keys.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        await using (var clear = new NpgsqlCommand("TRUNCATE spans_incoming", connection, transaction))
+        {
+            await clear.ExecuteNonQueryAsync();
+        }
+
+        inserted.AddRange(spans.Where(s => keys.Contains((s.ProjectId, s.Span.TraceId, s.Span.SpanId))));
+        return inserted;
+    }
+
+    private static readonly NpgsqlDbType[] SpanColumnTypes =
+    [
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Integer,
+        NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text,
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text,
+        NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Double, NpgsqlDbType.Boolean,
+        NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Text,
+        NpgsqlDbType.Text, NpgsqlDbType.Text,
+    ];
+
+    /// <summary>One span's column values in <see cref="SpanColumns"/> order.</summary>
+    private static object?[] SpanValues(string projectId, Span s) =>
+    [
+        projectId, s.TraceId, s.SpanId, s.ParentSpanId, s.Name, (int)s.Kind,
+        s.StartUnixNano, s.EndUnixNano, (int)s.Status, s.StatusMessage, s.Operation, s.Provider, s.Model,
+        s.AgentName, s.AgentVersion, s.SessionId, s.UserId, s.ToolName, s.ServiceName, s.Outcome,
+        s.Tokens.Input, s.Tokens.Output, s.Tokens.CachedInput, s.Tokens.Reasoning, s.Cost is { } cost ? (double)cost : null, s.CostUnknown,
+        s.Redactions, s.DroppedAttributes, s.DroppedEvents, s.TruncatedValues, s.ScopeName, SpanJson.Attributes(s.Attributes),
+        SpanJson.Events(s.Events), SpanJson.Attributes(s.Resource),
+    ];
+
+    private async Task MergeRunsAsync(DbConnection connection, DbTransaction transaction, string projectId, List<RunContribution> contributions, long nowMs)
+    {
+        string Max(string a, string b) => IsPostgres ? $"GREATEST({a}, {b})" : $"max({a}, {b})";
+        string Min(string a, string b) => IsPostgres ? $"LEAST({a}, {b})" : $"min({a}, {b})";
+        string Ranked(string column, string rank) =>
+            $"{column} = CASE WHEN excluded.{rank} > runs.{rank} THEN excluded.{column} ELSE runs.{column} END, {rank} = {Max("runs." + rank, "excluded." + rank)}";
+        var rootSeen = IsPostgres ? "excluded.root_seen" : "excluded.root_seen = 1";
+        var sql = $"""
+            INSERT INTO runs (project_id, trace_id, name, root_seen, root_status, agent, agent_rank, release, release_rank, session_id, session_rank,
+                user_id, user_rank, outcome, outcome_rank, start_ns, end_ns, spans, steps, tool_calls, errors, input_tokens, output_tokens,
+                cached_input_tokens, reasoning_tokens, known_cost, unpriced_spans, redactions, created_at, updated_at)
+            VALUES (@projectId, @traceId, @name, @rootSeen, @rootStatus, @agent, @agentRank, @release, @releaseRank, @session, @sessionRank,
+                @user, @userRank, @outcome, @outcomeRank, @start, @end, @spans, @steps, @toolCalls, @errors, @inputTokens, @outputTokens,
+                @cachedInputTokens, @reasoningTokens, @knownCost, @unpricedSpans, @redactions, @now, @now)
+            ON CONFLICT (project_id, trace_id) DO UPDATE SET
+                name = CASE WHEN {rootSeen} THEN excluded.name ELSE runs.name END,
+                root_status = CASE WHEN {rootSeen} THEN excluded.root_status ELSE runs.root_status END,
+                root_seen = {(IsPostgres ? "runs.root_seen OR excluded.root_seen" : Max("runs.root_seen", "excluded.root_seen"))},
+                {Ranked("agent", "agent_rank")},
+                {Ranked("release", "release_rank")},
+                {Ranked("session_id", "session_rank")},
+                {Ranked("user_id", "user_rank")},
+                {Ranked("outcome", "outcome_rank")},
+                start_ns = {Min("runs.start_ns", "excluded.start_ns")},
+                end_ns = {Max("runs.end_ns", "excluded.end_ns")},
+                spans = runs.spans + excluded.spans,
+                steps = runs.steps + excluded.steps,
+                tool_calls = runs.tool_calls + excluded.tool_calls,
+                errors = runs.errors + excluded.errors,
+                input_tokens = runs.input_tokens + excluded.input_tokens,
+                output_tokens = runs.output_tokens + excluded.output_tokens,
+                cached_input_tokens = runs.cached_input_tokens + excluded.cached_input_tokens,
+                reasoning_tokens = runs.reasoning_tokens + excluded.reasoning_tokens,
+                known_cost = runs.known_cost + excluded.known_cost,
+                unpriced_spans = runs.unpriced_spans + excluded.unpriced_spans,
+                redactions = runs.redactions + excluded.redactions,
+                updated_at = excluded.updated_at
+            """;
+        var rows = contributions.Select(c => new
+        {
+            projectId,
+            traceId = c.TraceId,
+            name = c.Root?.Name,
+            rootSeen = c.Root is not null,
+            rootStatus = (int)(c.Root?.Status ?? SpanStatus.Unset),
+            agent = c.Agent?.Value,
+            agentRank = c.Agent?.Rank ?? -1,
+            release = c.Release?.Value,
+            releaseRank = c.Release?.Rank ?? -1,
+            session = c.Session?.Value,
+            sessionRank = c.Session?.Rank ?? -1,
+            user = c.User?.Value,
+            userRank = c.User?.Rank ?? -1,
+            outcome = c.Outcome?.Value,
+            outcomeRank = c.Outcome?.Rank ?? -1,
+            start = c.StartUnixNano,
+            end = c.EndUnixNano,
+            spans = c.Spans,
+            steps = c.Steps,
+            toolCalls = c.ToolCalls,
+            errors = c.Errors,
+            inputTokens = c.InputTokens,
+            outputTokens = c.OutputTokens,
+            cachedInputTokens = c.CachedInputTokens,
+            reasoningTokens = c.ReasoningTokens,
+            knownCost = (double)c.KnownCost,
+            unpricedSpans = c.UnpricedSpans,
+            redactions = c.Redactions,
+            now = nowMs,
+        }).ToList();
+        await connection.ExecuteAsync(sql, rows, transaction);
+
+        var tools = contributions.SelectMany(c => c.ToolNames.Select(t => new { projectId, tool = t, traceId = c.TraceId })).ToList();
+        if (tools.Count > 0)
+        {
+            await connection.ExecuteAsync(
+                "INSERT INTO run_tools (project_id, tool_name, trace_id) VALUES (@projectId, @tool, @traceId) ON CONFLICT DO NOTHING", tools, transaction);
+        }
+    }
+
+    // ---- Reading ----
+
+    private sealed class RunRow
+    {
+        public string ProjectId { get; set; } = "";
+        public string TraceId { get; set; } = "";
+        public string? Name { get; set; }
+        public bool RootSeen { get; set; }
+        public int RootStatus { get; set; }
+        public string? Agent { get; set; }
+        public string? Release { get; set; }
+        public string? SessionId { get; set; }
+        public string? UserId { get; set; }
+        public string? Outcome { get; set; }
+        public long StartNs { get; set; }
+        public long EndNs { get; set; }
+        public int Spans { get; set; }
+        public int Steps { get; set; }
+        public int ToolCalls { get; set; }
+        public int Errors { get; set; }
+        public long InputTokens { get; set; }
+        public long OutputTokens { get; set; }
+        public long CachedInputTokens { get; set; }
+        public long ReasoningTokens { get; set; }
+        public double KnownCost { get; set; }
+        public int UnpricedSpans { get; set; }
+        public int Redactions { get; set; }
+
+        public RunSummary ToSummary() => new()
+        {
+            Id = TraceId,
+            ProjectId = ProjectId,
+            Name = Name,
+            Agent = Agent,
+            Release = Release,
+            Session = SessionId,
+            User = UserId,
+            Status = RunOutcome.Resolve(Outcome, RootSeen, (SpanStatus)RootStatus) switch
+            {
+                "success" => RunStatus.Success,
+                "failure" => RunStatus.Failure,
+                "escalated" => RunStatus.Escalated,
+                _ => RunStatus.Running,
+            },
+            StartUnixNano = StartNs,
+            EndUnixNano = EndNs,
+            StartedAt = DateTimeOffset.UnixEpoch.AddTicks(StartNs / 100),
+            Spans = Spans,
+            Steps = Steps,
+            ToolCalls = ToolCalls,
+            Errors = Errors,
+            InputTokens = InputTokens,
+            OutputTokens = OutputTokens,
+            CachedInputTokens = CachedInputTokens,
+            ReasoningTokens = ReasoningTokens,
+            KnownCost = Math.Round((decimal)KnownCost, 8),
+            UnpricedSpans = UnpricedSpans,
+            Redactions = Redactions,
+        };
+    }
+
+    private const string RunSelect = "SELECT project_id, " + RunColumns + " FROM runs r";
+
+    /// <summary>
+    /// The condition for a status, matching <see cref="RunOutcome.Resolve"/>: an explicit outcome wins, no root means
+    /// running, a root with status error means failure.
+    /// </summary>
+    private string StatusCondition(RunStatus status)
+    {
+        var rootSeen = IsPostgres ? "r.root_seen" : "r.root_seen = 1";
+        var rootUnseen = IsPostgres ? "NOT r.root_seen" : "r.root_seen = 0";
+        return status switch
+        {
+            RunStatus.Running => $"(r.outcome IS NULL AND {rootUnseen})",
+            RunStatus.Success => $"(r.outcome = 'success' OR (r.outcome IS NULL AND {rootSeen} AND r.root_status <> 2))",
+            RunStatus.Failure => $"(r.outcome = 'failure' OR (r.outcome IS NULL AND {rootSeen} AND r.root_status = 2))",
+            _ => "(r.outcome = 'escalated')",
+        };
+    }
+
+    public Task<List<RunSummary>> ListRunsAsync(string projectId, RunFilter filter, (long StartNs, string TraceId)? after, int limit, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var where = new List<string> { "r.project_id = @projectId" };
+            var p = new DynamicParameters();
+            p.Add("projectId", projectId);
+            void Equal(string column, string name, string? value)
+            {
+                if (value is not null)
+                {
+                    where.Add($"r.{column} = @{name}");
+                    p.Add(name, value);
+                }
+            }
+
+            Equal("agent", "agent", filter.Agent);
+            Equal("release", "release", filter.Release);
+            Equal("session_id", "session", filter.Session);
+            Equal("user_id", "user", filter.User);
+            if (filter.Status is { } status)
+            {
+                where.Add(StatusCondition(status));
+            }
+
+            if (filter.From is { } from)
+            {
+                where.Add("r.start_ns >= @fromNs");
+                p.Add("fromNs", ToUnixNanos(from));
+            }
+
+            if (filter.To is { } to)
+            {
+                where.Add("r.start_ns < @toNs");
+                p.Add("toNs", ToUnixNanos(to));
+            }
+
+            if (filter.MinCost is { } minCost)
+            {
+                where.Add("r.known_cost >= @minCost");
+                p.Add("minCost", (double)minCost);
+            }
+
+            if (filter.HasError is { } hasError)
+            {
+                where.Add(hasError ? "r.errors > 0" : "r.errors = 0");
+            }
+
+            if (filter.Tool is not null)
+            {
+                where.Add("EXISTS (SELECT 1 FROM run_tools t WHERE t.project_id = r.project_id AND t.tool_name = @tool AND t.trace_id = r.trace_id)");
+                p.Add("tool", filter.Tool);
+            }
+
+            if (after is { } cursor)
+            {
+                where.Add("(r.start_ns < @afterNs OR (r.start_ns = @afterNs AND r.trace_id < @afterId))");
+                p.Add("afterNs", cursor.StartNs);
+                p.Add("afterId", cursor.TraceId);
+            }
+
+            p.Add("limit", limit);
+            var rows = await connection.QueryAsync<RunRow>(
+                $"{RunSelect} WHERE {string.Join(" AND ", where)} ORDER BY r.start_ns DESC, r.trace_id DESC LIMIT @limit", p);
+            return rows.Select(r => r.ToSummary()).ToList();
+        }, cancellationToken);
+
+    public Task<RunSummary?> GetRunAsync(string projectId, string traceId, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+            (await connection.QuerySingleOrDefaultAsync<RunRow>($"{RunSelect} WHERE r.project_id = @projectId AND r.trace_id = @traceId", new { projectId, traceId }))?.ToSummary(),
+            cancellationToken);
+
+    private sealed class SpanRow
+    {
+        public string TraceId { get; set; } = "";
+        public string SpanId { get; set; } = "";
+        public string? ParentSpanId { get; set; }
+        public string Name { get; set; } = "";
+        public int Kind { get; set; }
+        public long StartNs { get; set; }
+        public long EndNs { get; set; }
+        public int Status { get; set; }
+        public string? StatusMessage { get; set; }
+        public string? Operation { get; set; }
+        public string? Provider { get; set; }
+        public string? Model { get; set; }
+        public string? Agent { get; set; }
+        public string? AgentVersion { get; set; }
+        public string? SessionId { get; set; }
+        public string? UserId { get; set; }
+        public string? ToolName { get; set; }
+        public string? ServiceName { get; set; }
+        public string? Outcome { get; set; }
+        public long? InputTokens { get; set; }
+        public long? OutputTokens { get; set; }
+        public long? CachedInputTokens { get; set; }
+        public long? ReasoningTokens { get; set; }
+        public double? Cost { get; set; }
+        public bool CostUnknown { get; set; }
+        public int Redactions { get; set; }
+        public int DroppedAttributes { get; set; }
+        public int DroppedEvents { get; set; }
+        public int TruncatedValues { get; set; }
+        public string? Scope { get; set; }
+        public string? Attributes { get; set; }
+        public string? Events { get; set; }
+        public string? Resource { get; set; }
+
+        public Span ToSpan() => new()
+        {
+            TraceId = TraceId,
+            SpanId = SpanId,
+            ParentSpanId = ParentSpanId,
+            Name = Name,
+            Kind = (StepKind)Kind,
+            StartUnixNano = StartNs,
+            EndUnixNano = EndNs,
+            Status = (SpanStatus)Status,
+            StatusMessage = StatusMessage,
+            Operation = Operation,
+            Provider = Provider,
+            Model = Model,
+            AgentName = Agent,
+            AgentVersion = AgentVersion,
+            SessionId = SessionId,
+            UserId = UserId,
+            ToolName = ToolName,
+            ServiceName = ServiceName,
+            Outcome = Outcome,
+            Tokens = new TokenUsage(InputTokens, OutputTokens, CachedInputTokens, ReasoningTokens),
+            Cost = Cost is { } c ? Math.Round((decimal)c, 8) : null,
+            CostUnknown = CostUnknown,
+            Redactions = Redactions,
+            DroppedAttributes = DroppedAttributes,
+            DroppedEvents = DroppedEvents,
+            TruncatedValues = TruncatedValues,
+            ScopeName = Scope,
+            Attributes = SpanJson.ReadAttributes(Attributes),
+            Events = SpanJson.ReadEvents(Events),
+            Resource = SpanJson.ReadAttributes(Resource),
+        };
+    }
+
+    public Task<List<Span>> GetSpansAsync(string projectId, string traceId, int limit, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var rows = await connection.QueryAsync<SpanRow>(
+                $"SELECT {SpanColumns} FROM spans WHERE project_id = @projectId AND trace_id = @traceId ORDER BY start_ns, span_id LIMIT @limit",
+                new { projectId, traceId, limit });
+            return rows.Select(r => r.ToSpan()).ToList();
+        }, cancellationToken);
+
+    public Task<List<RunSummary>> SessionRunsAsync(string projectId, string sessionId, int limit, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var rows = await connection.QueryAsync<RunRow>(
+                $"{RunSelect} WHERE r.project_id = @projectId AND r.session_id = @sessionId ORDER BY r.start_ns, r.trace_id LIMIT @limit",
+                new { projectId, sessionId, limit });
+            return rows.Select(r => r.ToSummary()).ToList();
+        }, cancellationToken);
+
+    /// <summary>Runs started in [from, to), in start order, for aggregation; at most <paramref name="limit"/>.</summary>
+    public Task<List<RunSummary>> RunsBetweenAsync(string projectId, long fromNs, long toNs, string? agent, int limit, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var rows = await connection.QueryAsync<RunRow>(
+                $"{RunSelect} WHERE r.project_id = @projectId AND r.start_ns >= @fromNs AND r.start_ns < @toNs" +
+                (agent is null ? "" : " AND r.agent = @agent") + " ORDER BY r.start_ns LIMIT @limit",
+                new { projectId, fromNs, toNs, agent, limit });
+            return rows.Select(r => r.ToSummary()).ToList();
+        }, cancellationToken);
+
+    // ---- Settings and retention ----
+
+    public Task<TraceSettings?> GetSettingsAsync(string projectId, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<(long RetentionDays, bool CaptureContent)?>(
+                "SELECT retention_days, capture_content FROM trace_settings WHERE project_id = @projectId", new { projectId });
+            return row is { } r ? new TraceSettings((int)r.RetentionDays, r.CaptureContent) : null;
+        }, cancellationToken);
+
+    public static Task SetSettingsAsync(DbConnection connection, DbTransaction transaction, string projectId, TraceSettings settings, string actor, long nowMs) =>
+        connection.ExecuteAsync(
+            """
+            INSERT INTO trace_settings (project_id, retention_days, capture_content, updated_at, updated_by)
+            VALUES (@projectId, @retentionDays, @captureContent, @nowMs, @actor)
+            ON CONFLICT (project_id) DO UPDATE SET retention_days = excluded.retention_days, capture_content = excluded.capture_content,
+                updated_at = excluded.updated_at, updated_by = excluded.updated_by
+            """,
+            new { projectId, retentionDays = settings.RetentionDays, captureContent = settings.CaptureContent, nowMs, actor }, transaction);
+
+    /// <summary>Every project with its own retention, or the default; projects without settings use the default.</summary>
+    public Task<List<(string ProjectId, int? RetentionDays)>> ProjectRetentionAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+            (await connection.QueryAsync<(string, long?)>(
+                "SELECT p.id, s.retention_days FROM projects p LEFT JOIN trace_settings s ON s.project_id = p.id ORDER BY p.id"))
+                .Select(r => (r.Item1, r.Item2 is { } d ? (int?)d : null)).ToList(),
+            cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="batchSize"/> of the project's runs that started before the cutoff, with
+    /// their spans; returns how many runs went.</summary>
+    public Task<int> DeleteRunsBeforeAsync(string projectId, long cutoffNs, int batchSize, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var ids = (await connection.QueryAsync<string>(
+                "SELECT trace_id FROM runs WHERE project_id = @projectId AND start_ns < @cutoffNs ORDER BY start_ns LIMIT @batchSize",
+                new { projectId, cutoffNs, batchSize }, transaction)).ToList();
+            if (ids.Count == 0)
+            {
+                return 0;
+            }
+
+            var inList = IsPostgres ? "= ANY(@ids)" : "IN @ids";
+            var args = new { projectId, ids = ids.ToArray() };
+            await connection.ExecuteAsync($"DELETE FROM spans WHERE project_id = @projectId AND trace_id {inList}", args, transaction);
+            await connection.ExecuteAsync($"DELETE FROM run_tools WHERE project_id = @projectId AND trace_id {inList}", args, transaction);
+            await connection.ExecuteAsync($"DELETE FROM runs WHERE project_id = @projectId AND trace_id {inList}", args, transaction);
+            return ids.Count;
+        }, cancellationToken);
+
+    public static long ToUnixNanos(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+
+    public static string FormatCursor(RunSummary run) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{run.StartUnixNano}:{run.Id}")));
+
+    public static (long, string)? ParseCursor(string cursor)
+    {
+        try
+        {
+            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            return colon > 0 && long.TryParse(text.AsSpan(0, colon), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ns)
+                ? (ns, text[(colon + 1)..])
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
