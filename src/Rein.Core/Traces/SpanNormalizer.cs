@@ -188,40 +188,44 @@ public sealed class SpanNormalizer
                 counts.Truncated++;
                 return bytes[..Math.Max(0, _limits.MaxAttributeValueLength)];
             case IReadOnlyList<SpanAttribute> pairs:
-            {
-                SpanAttribute[]? copy = null;
-                for (var i = 0; i < pairs.Count; i++)
-                {
-                    var v = Value(pairs[i].Value, ref counts);
-                    if (!ReferenceEquals(v, pairs[i].Value))
-                    {
-                        copy ??= [.. pairs];
-                        copy[i] = new SpanAttribute(pairs[i].Key, v);
-                    }
-                }
-
-                return copy ?? value;
-            }
-
+                return Pairs(pairs, ref counts);
             case IReadOnlyList<object?> items:
-            {
-                object?[]? copy = null;
-                for (var i = 0; i < items.Count; i++)
-                {
-                    var v = Value(items[i], ref counts);
-                    if (!ReferenceEquals(v, items[i]))
-                    {
-                        copy ??= [.. items];
-                        copy[i] = v;
-                    }
-                }
-
-                return copy ?? value;
-            }
-
+                return Items(items, ref counts);
             default:
                 return value;
         }
+    }
+
+    private IReadOnlyList<SpanAttribute> Pairs(IReadOnlyList<SpanAttribute> pairs, ref Counts counts)
+    {
+        SpanAttribute[]? copy = null;
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var v = Value(pairs[i].Value, ref counts);
+            if (!ReferenceEquals(v, pairs[i].Value))
+            {
+                copy ??= [.. pairs];
+                copy[i] = new SpanAttribute(pairs[i].Key, v);
+            }
+        }
+
+        return copy ?? pairs;
+    }
+
+    private IReadOnlyList<object?> Items(IReadOnlyList<object?> items, ref Counts counts)
+    {
+        object?[]? copy = null;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var v = Value(items[i], ref counts);
+            if (!ReferenceEquals(v, items[i]))
+            {
+                copy ??= [.. items];
+                copy[i] = v;
+            }
+        }
+
+        return copy ?? items;
     }
 
     private string Text(string text, ref Counts counts)

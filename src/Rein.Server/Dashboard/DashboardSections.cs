@@ -26,7 +26,7 @@ public static class DashboardSections
         new("Traces", "traces",
             "OTLP ingest of agent traces (OpenTelemetry GenAI and OpenInference conventions), grouped into runs and sessions with token cost, " +
             "secrets redacted before storage, and a trace explorer.",
-            Available: false),
+            Available: true),
         new("Policies", "policies",
             "Policy-as-code (YAML rules with CEL conditions) and one gate decision before each action (allow, confirm, require approval, deny), " +
             "with budgets that bound autonomy, kill switches and an append-only decision log.",

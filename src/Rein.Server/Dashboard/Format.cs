@@ -22,4 +22,27 @@ public static class Format
         var iso = utc.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         return new HtmlString($"<time datetime=\"{iso}\" title=\"{Time(value)}\"><span class=\"date\">{date}</span> {time}</time>");
     }
+
+    /// <summary>A duration the way people read it: milliseconds below a second, then seconds, then minutes.</summary>
+    public static string Duration(double milliseconds) => milliseconds switch
+    {
+        < 0 => "0 ms",
+        < 1 => milliseconds.ToString("0.##", CultureInfo.InvariantCulture) + " ms",
+        < 1_000 => milliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms",
+        < 60_000 => (milliseconds / 1_000).ToString("0.0#", CultureInfo.InvariantCulture) + " s",
+        < 3_600_000 => $"{(int)(milliseconds / 60_000)} min {(int)(milliseconds % 60_000 / 1_000):D2} s",
+        _ => $"{(int)(milliseconds / 3_600_000)} h {(int)(milliseconds % 3_600_000 / 60_000):D2} min",
+    };
+
+    /// <summary>A cost in US dollars; null is a cost nobody knows (a model with no price), which is not zero.</summary>
+    public static string Cost(decimal? dollars) => dollars switch
+    {
+        null => "unknown",
+        0m => "$0",
+        < 0.01m => "$" + dollars.Value.ToString("0.######", CultureInfo.InvariantCulture),
+        _ => "$" + dollars.Value.ToString("#,0.00##", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>A count with thousands separated, the same in every browser.</summary>
+    public static string Count(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 }

@@ -20,20 +20,20 @@ public sealed class SpanNormalizerTests
         string? parentSpanId = null,
         int droppedAttributes = 0,
         int droppedEvents = 0) => new()
-    {
-        TraceId = "0af7651916cd43dd8448eb211c80319c",
-        SpanId = "b7ad6b7169203331",
-        ParentSpanId = parentSpanId,
-        Name = name,
-        StartUnixNano = 1_000,
-        EndUnixNano = 2_000,
-        Attributes = attributes,
-        Resource = resource ?? [],
-        Events = events ?? [],
-        StatusMessage = statusMessage,
-        DroppedAttributesCount = droppedAttributes,
-        DroppedEventsCount = droppedEvents,
-    };
+        {
+            TraceId = "0af7651916cd43dd8448eb211c80319c",
+            SpanId = "b7ad6b7169203331",
+            ParentSpanId = parentSpanId,
+            Name = name,
+            StartUnixNano = 1_000,
+            EndUnixNano = 2_000,
+            Attributes = attributes,
+            Resource = resource ?? [],
+            Events = events ?? [],
+            StatusMessage = statusMessage,
+            DroppedAttributesCount = droppedAttributes,
+            DroppedEventsCount = droppedEvents,
+        };
 
     private static SpanAttribute A(string key, object? value) => new(key, value);
 
