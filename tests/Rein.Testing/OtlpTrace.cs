@@ -18,7 +18,8 @@ public sealed class OtlpTrace(string service = "svc", DateTimeOffset? start = nu
 
     public string Service { get; } = service;
 
-    public DateTimeOffset Start { get; } = start ?? DateTimeOffset.UtcNow;
+    /// <summary>Whole milliseconds, so that span times are exactly <see cref="Start"/> plus their offsets.</summary>
+    public DateTimeOffset Start { get; } = DateTimeOffset.FromUnixTimeMilliseconds((start ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds());
 
     public static string NewSpanId() => Guid.NewGuid().ToString("N")[..16];
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Rein.Core.Traces;
 using Rein.Server.Identity;
@@ -169,7 +168,7 @@ public static class RunsApi
 
         runs.MapGet("", async (
             HttpContext http,
-            [FromServices] TraceQueries queries,
+            TraceQueries queries,
             string? agent,
             string? release,
             string? status,
@@ -210,7 +209,7 @@ public static class RunsApi
             return TypedResults.Ok(new ListResponse<RunResponse>([.. page.Items.Select(RunResponse.From)], page.Next));
         }).ProducesProblem(StatusCodes.Status400BadRequest);
 
-        runs.MapGet("/aggregate", async (HttpContext http, [FromServices] TraceQueries queries, TimeProvider time, string? bucket, string? from, string? to, string? agent, CancellationToken cancellationToken) =>
+        runs.MapGet("/aggregate", async (HttpContext http, TraceQueries queries, TimeProvider time, string? bucket, string? from, string? to, string? agent, CancellationToken cancellationToken) =>
         {
             var size = bucket?.Trim().ToLowerInvariant() switch
             {
@@ -235,16 +234,18 @@ public static class RunsApi
             return TypedResults.Ok(new AggregateResponse(size, [.. items.Select(AggregateItemResponse.From)]));
         }).ProducesProblem(StatusCodes.Status400BadRequest);
 
-        runs.MapGet("/{id}", async (HttpContext http, [FromServices] TraceQueries queries, string id, CancellationToken cancellationToken) =>
+        runs.MapGet("/{id}", async (HttpContext http, TraceQueries queries, string id, CancellationToken cancellationToken) =>
         {
             var caller = http.Caller();
-            var detail = IsTraceId(id) ? await queries.GetRunAsync(caller, id.ToLowerInvariant(), cancellationToken) : null;
+            // Ids are stored in lower case; one pasted from a tool that prints upper case is the same trace.
+            var runId = id.ToLowerInvariant();
+            var detail = TraceQueries.IsTraceId(runId) ? await queries.GetRunAsync(caller, runId, cancellationToken) : null;
             return detail is null
                 ? throw ReinProblemException.NotFound($"project {caller.ProjectId} has no run {Shorten(id)}")
                 : TypedResults.Ok(new RunDetailResponse(RunResponse.From(detail.Run), [.. detail.Spans.Select(SpanResponse.From)]));
         }).ProducesProblem(StatusCodes.Status404NotFound);
 
-        api.MapGet("/sessions/{id}", async (HttpContext http, [FromServices] TraceQueries queries, string id, CancellationToken cancellationToken) =>
+        api.MapGet("/sessions/{id}", async (HttpContext http, TraceQueries queries, string id, CancellationToken cancellationToken) =>
         {
             var caller = http.Caller();
             var session = id.Length <= MaxFilterLength ? await queries.GetSessionAsync(caller, id, cancellationToken) : null;
@@ -254,11 +255,11 @@ public static class RunsApi
         }).WithTags("Runs").RequireAuthorization(Permissions.Read).ProducesProblem(StatusCodes.Status404NotFound);
 
         var settings = api.MapGroup("/traces/settings").WithTags("Runs");
-        settings.MapGet("", async (HttpContext http, [FromServices] TraceQueries queries, CancellationToken cancellationToken) =>
+        settings.MapGet("", async (HttpContext http, TraceQueries queries, CancellationToken cancellationToken) =>
             TypedResults.Ok(await queries.GetSettingsAsync(http.Caller(), cancellationToken)))
             .RequireAuthorization(Permissions.Read);
 
-        settings.MapPut("", async (HttpContext http, [FromServices] TraceQueries queries, TraceSettingsRequest request, CancellationToken cancellationToken) =>
+        settings.MapPut("", async (HttpContext http, TraceQueries queries, TraceSettingsRequest request, CancellationToken cancellationToken) =>
         {
             var wanted = new TraceSettings(
                 request.RetentionDays ?? throw ReinProblemException.Invalid("retentionDays", "is required"),
@@ -268,9 +269,6 @@ public static class RunsApi
 
         return api;
     }
-
-    /// <summary>A trace id: 32 hex digits (either case; stored lower case).</summary>
-    public static bool IsTraceId(string? id) => id is { Length: 32 } && id.All(char.IsAsciiHexDigit);
 
     private static string? Text(string field, string? value)
     {

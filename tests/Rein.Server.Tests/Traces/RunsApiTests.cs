@@ -9,7 +9,8 @@ namespace Rein.Server.Tests.Traces;
 
 /// <summary>
 /// One host, seeded once through <c>POST /v1/traces</c> with four runs that differ in every filtered field:
-/// A (support v1, session s-1, user u-1, success, tool search), B (support v2, s-1, u-2, failure, tool refund failed),
+/// A (support v1, session s-1, user u-1, success, tool search), B (support v2, s-1, u-2, failure, tool refund and a
+/// check failed: three error spans),
 /// C (billing, no root span yet: running, a model with no price), D (billing v3, s-2, u-3, escalated, the costly one).
 /// They start a minute apart, A first, inside one hour.
 /// </summary>
@@ -58,6 +59,7 @@ public sealed class RunsApiFixture : IAsyncLifetime
         var b = B.Root("support", status: 2, message: "refund failed", release: "v2", session: "s-1", user: "u-2");
         B.Chat(b, input: 50, output: 10);
         B.Tool(b, "refund", status: 2, message: "card declined");
+        B.Span("validate answer", b, 600, 5, 2, "schema mismatch");
 
         C = new OtlpTrace("billing", T0.AddMinutes(2));
         C.Chat(OtlpTrace.NewSpanId(), model: "no-such-model-for-tests", input: 10, output: 5);
@@ -178,10 +180,10 @@ public sealed partial class RunsApiTests(RunsApiFixture seeded) : IClassFixture<
         Assert.Equal("failure", run.GetProperty("status").GetString());
         Assert.Equal(seeded.T0.AddMinutes(1), run.GetProperty("startedAt").GetDateTimeOffset());
         Assert.Equal(1000, run.GetProperty("durationMs").GetDouble());
-        Assert.Equal(3, run.GetProperty("spans").GetInt32());
+        Assert.Equal(4, run.GetProperty("spans").GetInt32());
         Assert.Equal(2, run.GetProperty("steps").GetInt32());
         Assert.Equal(1, run.GetProperty("toolCalls").GetInt32());
-        Assert.Equal(2, run.GetProperty("errors").GetInt32());
+        Assert.Equal(3, run.GetProperty("errors").GetInt32());
         Assert.Equal(50, run.GetProperty("tokens").GetProperty("input").GetInt64());
         Assert.Equal(10, run.GetProperty("tokens").GetProperty("output").GetInt64());
         Assert.Equal(JsonValueKind.Number, run.GetProperty("cost").ValueKind);
@@ -357,7 +359,7 @@ public sealed partial class RunsApiTests(RunsApiFixture seeded) : IClassFixture<
         Assert.False(session.GetProperty("truncated").GetBoolean());
         var totals = session.GetProperty("totals");
         Assert.Equal(2, totals.GetProperty("runs").GetInt32());
-        Assert.Equal(2, totals.GetProperty("errors").GetInt32());
+        Assert.Equal(3, totals.GetProperty("errors").GetInt32());
         Assert.Equal(150, totals.GetProperty("inputTokens").GetInt64());
         Assert.Equal(30, totals.GetProperty("outputTokens").GetInt64());
         Assert.Equal(JsonValueKind.Number, totals.GetProperty("cost").ValueKind);
