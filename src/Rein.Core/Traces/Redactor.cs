@@ -33,11 +33,14 @@ public sealed partial class Redactor
     // A secret key id is followed by its secret within this many characters in config files, env dumps and JSON.
     private const int AwsSecretWindow = 200;
 
+    // Index of url_password in BuiltIn; it has no entry in the shared trigger search.
+    private const int UrlDetector = 1;
+
     private static readonly Detector[] BuiltIn =
     [
         new("private_key", PrivateKey(), ["-----BEGIN"]),
-        new("url_password", UrlPassword(), ["://"]),
-        new("bearer", BearerToken(), ["bearer"]),
+        new("url_password", UrlPassword(), []),
+        new("bearer", BearerToken(), ["Bearer", "bearer", "BEARER"]),
         new("anthropic_key", AnthropicKey(), ["sk-ant-"]),
         new("openai_key", OpenAiKey(), ["sk-"]),
         new("github_token", GitHubToken(), ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
@@ -45,13 +48,16 @@ public sealed partial class Redactor
         new("stripe_key", StripeKey(), ["sk_live_", "rk_live_"]),
         new("google_api_key", GoogleApiKey(), ["AIza"]),
         new("aws_access_key", AwsAccessKey(), ["AKIA", "ASIA"]),
-        new("aws_secret_key", AwsSecretKey(), ["secret_access", "secretaccess", "secret_key", "secretkey"]),
+        new("aws_secret_key", AwsSecretKey(), ["secret_access", "SECRET_ACCESS", "secretaccess", "SecretAccess", "secretAccess", "secret_key", "SECRET_KEY", "secretkey", "SecretKey", "secretKey"]),
         new("jwt", Jwt(), ["eyJ"]),
         new("rein_key", ReinKey(), ["rein_"]),
     ];
 
+    // Triggers are matched case-sensitively, listing the spellings that occur: a case-insensitive multi-string search
+    // measured several times slower on clean text. "://" is left out of the shared search because URLs are common in
+    // clean text and would stop the scan at every one; the URL detector has its own check.
     private static readonly SearchValues<string> AnyTrigger =
-        SearchValues.Create(BuiltIn.SelectMany(d => d.TriggerList).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), StringComparison.OrdinalIgnoreCase);
+        SearchValues.Create(BuiltIn.SelectMany(d => d.Triggers).Distinct(StringComparer.Ordinal).ToArray(), StringComparison.Ordinal);
 
     private static readonly SearchValues<char> AwsSecretChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+");
@@ -147,15 +153,12 @@ public sealed partial class Redactor
         try
         {
             var span = text.AsSpan();
-            if (span.IndexOfAny(AnyTrigger) >= 0)
+            var triggered = Triggered(span);
+            for (var i = 0; triggered != 0 && i < BuiltIn.Length; i++)
             {
-                for (var i = 0; i < BuiltIn.Length; i++)
+                if ((triggered & (1 << i)) != 0)
                 {
-                    var detector = BuiltIn[i];
-                    if (span.IndexOfAny(detector.Triggers) >= 0)
-                    {
-                        Collect(detector, i, text, ref hits);
-                    }
+                    Collect(BuiltIn[i], i, text, ref hits);
                 }
             }
 
@@ -177,6 +180,41 @@ public sealed partial class Redactor
         }
 
         return hits is null ? text : Replace(text, hits, ref count);
+    }
+
+    // One pass over the text marks the detectors whose trigger occurs (bit i for BuiltIn[i]); only those run.
+    private static int Triggered(ReadOnlySpan<char> span)
+    {
+        var triggered = 0;
+        var from = 0;
+        while (from < span.Length)
+        {
+            var at = span[from..].IndexOfAny(AnyTrigger);
+            if (at < 0)
+            {
+                break;
+            }
+
+            at += from;
+            var rest = span[at..];
+            for (var i = 0; i < BuiltIn.Length; i++)
+            {
+                if ((triggered & (1 << i)) == 0 && BuiltIn[i].StartsAt(rest))
+                {
+                    triggered |= 1 << i;
+                }
+            }
+
+            from = at + 1;
+        }
+
+        // A password in a URL needs both the scheme separator and the '@' before the host.
+        if (span.IndexOf("://", StringComparison.Ordinal) >= 0 && span.Contains('@'))
+        {
+            triggered |= 1 << UrlDetector;
+        }
+
+        return triggered;
     }
 
     private static void Collect(Detector detector, int priority, string text, ref List<Hit>? hits)
@@ -393,8 +431,10 @@ public sealed partial class Redactor
     [GeneratedRegex(@"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
     private static partial Regex Jwt();
 
-    // RFC 3986 userinfo: only the password is replaced so the user and host stay readable.
-    [GeneratedRegex(@"\b[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@""'<>\\]+:(?<secret>[^\s/?#@""'<>\\]+)@", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    // RFC 3986 userinfo: only the password is replaced so the user and host stay readable. The pattern starts at the
+    // "://" literal, which the regex engine finds with a vectorised search; starting at the scheme made it try every
+    // word in the text (80 µs on 4 KB of prose).
+    [GeneratedRegex(@"://[^\s:/?#@""'<>\\]+:(?<secret>[^\s/?#@""'<>\\]+)@", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
     private static partial Regex UrlPassword();
 
     [GeneratedRegex(@"\brein_[a-z0-9]{12}_[A-Za-z0-9]{40}(?![A-Za-z0-9])", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
@@ -408,8 +448,19 @@ public sealed partial class Redactor
 
         public Regex Regex { get; } = regex;
 
-        public string[] TriggerList { get; } = triggers;
+        public string[] Triggers { get; } = triggers;
 
-        public SearchValues<string> Triggers { get; } = SearchValues.Create(triggers, StringComparison.OrdinalIgnoreCase);
+        public bool StartsAt(ReadOnlySpan<char> text)
+        {
+            foreach (var trigger in Triggers)
+            {
+                if (text.StartsWith(trigger, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 }

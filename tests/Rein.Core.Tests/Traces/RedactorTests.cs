@@ -43,6 +43,8 @@ public sealed class RedactorTests
         { $"before\n{PrivateKey}\nafter", "private_key", "before\n[REDACTED:private_key]\nafter" },
         { "Authorization: Bearer abc123def456ghi789", "bearer", "Authorization: Bearer [REDACTED:bearer]" },
         { "authorization: bearer 0123456789abcdefXYZ==", "bearer", "authorization: bearer [REDACTED:bearer]" },
+        { "AUTHORIZATION: BEARER 0123456789ABCDEF", "bearer", "AUTHORIZATION: BEARER [REDACTED:bearer]" },
+        { $"{{\"awsSecretAccessKey\":\"{AwsSecret}\"}}", "aws_secret_key", "{\"awsSecretAccessKey\":\"[REDACTED:aws_secret_key]\"}" },
         { "postgres://app:hunter2pass@db.internal:5432/rein", "url_password", "postgres://app:[REDACTED:url_password]@db.internal:5432/rein" },
         { "card 4111 1111 1111 1111 please", "card_number", "card [REDACTED:card_number] please" },
     };
