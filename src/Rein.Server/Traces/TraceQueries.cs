@@ -1,10 +1,10 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Rein.Core.Audit;
 using Rein.Core.Identity;
 using Rein.Server.Audit;
 using Rein.Server.Identity;
 using Rein.Server.Storage;
-using Microsoft.Extensions.Logging;
 
 namespace Rein.Server.Traces;
 

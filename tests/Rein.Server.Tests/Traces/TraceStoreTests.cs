@@ -225,8 +225,15 @@ public abstract class TraceStoreTests : StorageTestBase
         var root = Root(trace);
         await SendAsync(new RawSpan
         {
-            TraceId = root.TraceId, SpanId = root.SpanId, Name = root.Name, StartUnixNano = root.StartUnixNano, EndUnixNano = root.EndUnixNano,
-            Attributes = root.Attributes, Resource = root.Resource, Status = SpanStatus.Error, StatusMessage = "gave up",
+            TraceId = root.TraceId,
+            SpanId = root.SpanId,
+            Name = root.Name,
+            StartUnixNano = root.StartUnixNano,
+            EndUnixNano = root.EndUnixNano,
+            Attributes = root.Attributes,
+            Resource = root.Resource,
+            Status = SpanStatus.Error,
+            StatusMessage = "gave up",
         });
 
         var runs = await Queries.ListRunsAsync(H.Admin, new RunFilter { Status = RunStatus.Failure }, null, 100, Ct);
@@ -310,8 +317,14 @@ public abstract class TraceStoreTests : StorageTestBase
             var root = Root(trace, startMs: i * 1000, durationMs: (i + 1) * 100);
             await SendAsync(i == 9 ? new RawSpan
             {
-                TraceId = trace, SpanId = root.SpanId, Name = root.Name, StartUnixNano = root.StartUnixNano, EndUnixNano = root.EndUnixNano,
-                Attributes = root.Attributes, Resource = root.Resource, Status = SpanStatus.Error,
+                TraceId = trace,
+                SpanId = root.SpanId,
+                Name = root.Name,
+                StartUnixNano = root.StartUnixNano,
+                EndUnixNano = root.EndUnixNano,
+                Attributes = root.Attributes,
+                Resource = root.Resource,
+                Status = SpanStatus.Error,
             } : root);
         }
 
