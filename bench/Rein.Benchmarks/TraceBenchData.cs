@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using Dapper;
+using Google.Protobuf;
 using Rein.Core.Traces;
 using Rein.Server.Storage;
 using Rein.Server.Traces.Otlp;
-using Google.Protobuf;
 
 namespace Rein.Benchmarks;
 
