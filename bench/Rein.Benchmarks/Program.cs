@@ -1,11 +1,19 @@
 using BenchmarkDotNet.Running;
 using Rein.Benchmarks;
 
-// `load ...` drives a running server over HTTP; anything else goes to BenchmarkDotNet.
-if (args.Length > 0 && args[0] == "load")
+// Named modes drive a running server or a database; anything else goes to BenchmarkDotNet.
+return args.FirstOrDefault() switch
 {
-    return await LoadDriver.RunAsync(args[1..]);
-}
+    "load" => await LoadDriver.RunAsync(args[1..]),
+    "ingest" => await TraceIngestDriver.RunAsync(args[1..]),
+    "ingest-ceiling" => await TraceBulkInsertCeiling.RunAsync(args[1..]),
+    "trace-load" => await TraceQueryDriver.LoadAsync(args[1..]),
+    "query" => await TraceQueryDriver.QueryAsync(args[1..]),
+    _ => RunBenchmarks(args),
+};
 
-BenchmarkSwitcher.FromAssembly(typeof(LoadDriver).Assembly).Run(args);
-return 0;
+static int RunBenchmarks(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(LoadDriver).Assembly).Run(args);
+    return 0;
+}

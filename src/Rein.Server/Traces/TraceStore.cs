@@ -23,7 +23,7 @@ internal readonly record struct BatchOutcome(int Stored, int Duplicates, int Ref
 /// </summary>
 internal sealed class TraceStore(ReinDatabase database)
 {
-    private const string SpanColumns =
+    internal const string SpanColumns =
         "project_id, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status, status_message, operation, provider, model, " +
         "agent, agent_version, session_id, user_id, tool_name, service_name, outcome, input_tokens, output_tokens, cached_input_tokens, " +
         "reasoning_tokens, cost, cost_unknown, redactions, dropped_attributes, dropped_events, truncated_values, scope, attributes, events, resource";
@@ -215,7 +215,7 @@ internal sealed class TraceStore(ReinDatabase database)
         return inserted;
     }
 
-    private static readonly NpgsqlDbType[] SpanColumnTypes =
+    internal static readonly NpgsqlDbType[] SpanColumnTypes =
     [
         NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Integer,
         NpgsqlDbType.Bigint, NpgsqlDbType.Bigint, NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text,
@@ -226,7 +226,7 @@ internal sealed class TraceStore(ReinDatabase database)
     ];
 
     /// <summary>One span's column values in <see cref="SpanColumns"/> order.</summary>
-    private static object?[] SpanValues(string projectId, Span s) =>
+    internal static object?[] SpanValues(string projectId, Span s) =>
     [
         projectId, s.TraceId, s.SpanId, s.ParentSpanId, s.Name, (int)s.Kind,
         s.StartUnixNano, s.EndUnixNano, (int)s.Status, s.StatusMessage, s.Operation, s.Provider, s.Model,
