@@ -20,7 +20,7 @@ internal static class SpanJson
     private static Utf8JsonWriter? _threadWriter;
 
     public static string Attributes(IReadOnlyList<SpanAttribute> attributes) =>
-        Write(attributes, static (w, a) => WriteObject(w, a));
+        Write(attributes, static (w, a) => AttributeValueJson.WriteObject(w, a));
 
     public static string? Events(IReadOnlyList<SpanEvent> events) =>
         events.Count == 0 ? null : Write(events, static (w, e) => WriteEvents(w, e));
@@ -107,67 +107,11 @@ internal static class SpanJson
             writer.WriteString("name", e.Name);
             writer.WriteNumber("time", e.TimeUnixNano);
             writer.WritePropertyName("attributes");
-            WriteObject(writer, e.Attributes);
+            AttributeValueJson.WriteObject(writer, e.Attributes);
             writer.WriteEndObject();
         }
 
         writer.WriteEndArray();
-    }
-
-    public static void WriteObject(Utf8JsonWriter writer, IReadOnlyList<SpanAttribute> attributes)
-    {
-        writer.WriteStartObject();
-        for (var i = 0; i < attributes.Count; i++)
-        {
-            writer.WritePropertyName(attributes[i].Key);
-            WriteValue(writer, attributes[i].Value);
-        }
-
-        writer.WriteEndObject();
-    }
-
-    public static void WriteValue(Utf8JsonWriter writer, object? value)
-    {
-        switch (value)
-        {
-            case null:
-                writer.WriteNullValue();
-                break;
-            case string s:
-                writer.WriteStringValue(s);
-                break;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                break;
-            case long l:
-                writer.WriteNumberValue(l);
-                break;
-            case double d when double.IsFinite(d):
-                writer.WriteNumberValue(d);
-                break;
-            case double d:
-                // JSON has no NaN or infinity; keep the value readable rather than failing the span.
-                writer.WriteStringValue(d.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                break;
-            case byte[] bytes:
-                writer.WriteBase64StringValue(bytes);
-                break;
-            case IReadOnlyList<SpanAttribute> map:
-                WriteObject(writer, map);
-                break;
-            case IReadOnlyList<object?> array:
-                writer.WriteStartArray();
-                foreach (var item in array)
-                {
-                    WriteValue(writer, item);
-                }
-
-                writer.WriteEndArray();
-                break;
-            default:
-                writer.WriteStringValue(value.ToString());
-                break;
-        }
     }
 
     private static List<SpanAttribute> ReadObject(ref Utf8JsonReader reader)

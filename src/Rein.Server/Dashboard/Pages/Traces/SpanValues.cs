@@ -37,7 +37,7 @@ public static class SpanValues
                 {
                     using (var writer = new Utf8JsonWriter(buffer, Indented))
                     {
-                        Write(writer, value);
+                        AttributeValueJson.Write(writer, value);
                     }
 
                     return (Encoding.UTF8.GetString(buffer.ToArray()), true);
@@ -79,54 +79,4 @@ public static class SpanValues
         }
     }
 
-    private static void Write(Utf8JsonWriter writer, object? value)
-    {
-        switch (value)
-        {
-            case null:
-                writer.WriteNullValue();
-                break;
-            case string s:
-                writer.WriteStringValue(s);
-                break;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                break;
-            case long l:
-                writer.WriteNumberValue(l);
-                break;
-            case double d when double.IsFinite(d):
-                writer.WriteNumberValue(d);
-                break;
-            case double d:
-                writer.WriteStringValue(d.ToString(CultureInfo.InvariantCulture));
-                break;
-            case byte[] bytes:
-                writer.WriteStringValue("base64:" + Convert.ToBase64String(bytes));
-                break;
-            // A key-value list is also a list of objects (lists are covariant), so it is matched first.
-            case IReadOnlyList<SpanAttribute> pairs:
-                writer.WriteStartObject();
-                foreach (var pair in pairs)
-                {
-                    writer.WritePropertyName(pair.Key);
-                    Write(writer, pair.Value);
-                }
-
-                writer.WriteEndObject();
-                break;
-            case IReadOnlyList<object?> items:
-                writer.WriteStartArray();
-                foreach (var item in items)
-                {
-                    Write(writer, item);
-                }
-
-                writer.WriteEndArray();
-                break;
-            default:
-                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
-                break;
-        }
-    }
 }
