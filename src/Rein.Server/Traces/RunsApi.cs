@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -44,7 +43,7 @@ public sealed record RunResponse(
 
 public sealed record SpanTokensResponse(long? Input, long? Output, long? CachedInput, long? Reasoning);
 
-public sealed record SpanEventResponse(string Name, string Time, JsonObject Attributes);
+public sealed record SpanEventResponse(string Name, string Time, AttributeMap Attributes);
 
 /// <summary>A span as the API answers it: times as ISO 8601 with microseconds plus the exact nanoseconds as a string
 /// (a JSON number loses them past 2^53), attributes as plain JSON values.</summary>
@@ -68,9 +67,9 @@ public sealed record SpanResponse(
     SpanTokensResponse Tokens,
     decimal? Cost,
     bool CostUnknown,
-    JsonObject Attributes,
+    AttributeMap Attributes,
     IReadOnlyList<SpanEventResponse> Events,
-    JsonObject Resource,
+    AttributeMap Resource,
     string? Scope,
     int Redactions,
     int DroppedAttributes,
@@ -82,13 +81,13 @@ public sealed record SpanResponse(
         ArgumentNullException.ThrowIfNull(span);
         return new(
             span.SpanId, span.ParentSpanId, span.Name, span.Kind,
-            AttributeJson.Time(span.StartUnixNano), span.StartUnixNano.ToString(CultureInfo.InvariantCulture), span.DurationNanos / 1e6,
+            SpanTimes.Iso(span.StartUnixNano), span.StartUnixNano.ToString(CultureInfo.InvariantCulture), span.DurationNanos / 1e6,
             span.Status, span.StatusMessage, span.Operation, span.Provider, span.Model, span.AgentName, span.ToolName, span.SessionId, span.UserId,
             new SpanTokensResponse(span.Tokens.Input, span.Tokens.Output, span.Tokens.CachedInput, span.Tokens.Reasoning),
             span.Cost, span.CostUnknown,
-            AttributeJson.Attributes(span.Attributes),
-            [.. span.Events.Select(e => new SpanEventResponse(e.Name, AttributeJson.Time(e.TimeUnixNano), AttributeJson.Attributes(e.Attributes)))],
-            AttributeJson.Attributes(span.Resource),
+            new AttributeMap(span.Attributes),
+            [.. span.Events.Select(e => new SpanEventResponse(e.Name, SpanTimes.Iso(e.TimeUnixNano), new AttributeMap(e.Attributes)))],
+            new AttributeMap(span.Resource),
             span.ScopeName, span.Redactions, span.DroppedAttributes, span.DroppedEvents, span.TruncatedValues);
     }
 }
@@ -237,9 +236,7 @@ public static class RunsApi
         runs.MapGet("/{id}", async (HttpContext http, TraceQueries queries, string id, CancellationToken cancellationToken) =>
         {
             var caller = http.Caller();
-            // Ids are stored in lower case; one pasted from a tool that prints upper case is the same trace.
-            var runId = id.ToLowerInvariant();
-            var detail = TraceQueries.IsTraceId(runId) ? await queries.GetRunAsync(caller, runId, cancellationToken) : null;
+            var detail = await queries.GetRunAsync(caller, id, cancellationToken);
             return detail is null
                 ? throw ReinProblemException.NotFound($"project {caller.ProjectId} has no run {Shorten(id)}")
                 : TypedResults.Ok(new RunDetailResponse(RunResponse.From(detail.Run), [.. detail.Spans.Select(SpanResponse.From)]));

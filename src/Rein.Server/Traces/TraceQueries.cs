@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Rein.Core.Audit;
 using Rein.Core.Identity;
+using Rein.Core.Traces;
 using Rein.Server.Audit;
 using Rein.Server.Identity;
 using Rein.Server.Storage;
@@ -60,16 +61,19 @@ public sealed class TraceQueries
         return new Page<RunSummary>(runs, more ? TraceStore.FormatCursor(runs[^1]) : null);
     }
 
-    /// <summary>The run with its spans, or null when the caller's project has no such run.</summary>
+    /// <summary>The run with its spans, or null when the caller's project has no such run. The id may be in either case
+    /// (ids are stored in lower case; one pasted from a tool that prints upper case is the same trace); anything that is
+    /// not 32 hex characters is no run.</summary>
     public async Task<RunDetail?> GetRunAsync(Caller caller, string runId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         Permissions.Demand(caller, Permission.Read);
-        if (!IsTraceId(runId))
+        if (HexId(runId, 32) is not { } id)
         {
             return null;
         }
 
+        runId = id;
         var run = await _store.GetRunAsync(caller.ProjectId, runId, cancellationToken);
         if (run is null)
         {
@@ -78,6 +82,21 @@ public sealed class TraceQueries
 
         var spans = await _store.GetSpansAsync(caller.ProjectId, runId, _options.MaxSpansPerTrace, cancellationToken);
         return new RunDetail(run, spans);
+    }
+
+    /// <summary>One span of a run with the run's summary, without reading the run's other spans; null when either is absent.</summary>
+    public async Task<(RunSummary Run, Span Span)?> GetSpanAsync(Caller caller, string runId, string spanId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        if (HexId(runId, 32) is not { } trace || HexId(spanId, 16) is not { } span)
+        {
+            return null;
+        }
+
+        var run = await _store.GetRunAsync(caller.ProjectId, trace, cancellationToken);
+        var found = run is null ? null : await _store.GetSpanAsync(caller.ProjectId, trace, span, cancellationToken);
+        return found is null ? null : (run!, found);
     }
 
     public async Task<SessionDetail?> GetSessionAsync(Caller caller, string sessionId, CancellationToken cancellationToken)
@@ -172,9 +191,9 @@ public sealed class TraceQueries
         ("retentionDays", s.RetentionDays.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         ("captureContent", s.CaptureContent ? "true" : "false"));
 
-    /// <summary>32 lowercase hex characters: the only shape a stored run id has.</summary>
-    public static bool IsTraceId(string? id) =>
-        id is { Length: 32 } && id.AsSpan().IndexOfAnyExcept(LowerHex) < 0;
+    /// <summary>The id in lower case (the only shape stored ids have), or null when it is not that many hex characters.</summary>
+    private static string? HexId(string? id, int length) =>
+        id?.Length == length && id.AsSpan().IndexOfAnyExcept(Hex) < 0 ? id.ToLowerInvariant() : null;
 
-    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+    private static readonly System.Buffers.SearchValues<char> Hex = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 }

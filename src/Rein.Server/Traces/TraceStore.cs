@@ -80,11 +80,13 @@ internal sealed class TraceStore(ReinDatabase database)
                 ? await InsertPostgresAsync((NpgsqlConnection)connection, (NpgsqlTransaction)transaction, accepted)
                 : await InsertSqliteAsync(connection, transaction, accepted);
 
+            var attempted = new int[batches.Count];
+            var stored = new int[batches.Count];
+            accepted.ForEach(a => attempted[a.Batch]++);
+            inserted.ForEach(a => stored[a.Batch]++);
             for (var i = 0; i < batches.Count; i++)
             {
-                var attempted = accepted.Count(a => a.Batch == i);
-                var stored = inserted.Count(a => a.Batch == i);
-                outcomes[i] = outcomes[i] with { Stored = stored, Duplicates = attempted - stored + duplicatesInWrite[i] };
+                outcomes[i] = outcomes[i] with { Stored = stored[i], Duplicates = attempted[i] - stored[i] + duplicatesInWrite[i] };
             }
 
             foreach (var group in inserted.GroupBy(a => a.ProjectId, StringComparer.Ordinal))
@@ -139,9 +141,10 @@ internal sealed class TraceStore(ReinDatabase database)
         }
 
         await command.PrepareAsync();
+        var rows = new SpanRows();
         foreach (var item in spans)
         {
-            var values = SpanValues(item.ProjectId, item.Span);
+            var values = rows.Values(item.ProjectId, item.Span);
             for (var i = 0; i < values.Length; i++)
             {
                 parameters[i].Value = values[i] ?? DBNull.Value;
@@ -174,10 +177,11 @@ internal sealed class TraceStore(ReinDatabase database)
         var types = SpanColumnTypes;
         await using (var copy = await connection.BeginBinaryImportAsync($"COPY spans_incoming ({SpanColumns}) FROM STDIN (FORMAT BINARY)"))
         {
+            var rows = new SpanRows();
             foreach (var item in spans)
             {
                 await copy.StartRowAsync();
-                var values = SpanValues(item.ProjectId, item.Span);
+                var values = rows.Values(item.ProjectId, item.Span);
                 for (var i = 0; i < values.Length; i++)
                 {
                     if (values[i] is null)
@@ -226,15 +230,36 @@ internal sealed class TraceStore(ReinDatabase database)
     ];
 
     /// <summary>One span's column values in <see cref="SpanColumns"/> order.</summary>
-    internal static object?[] SpanValues(string projectId, Span s) =>
-    [
-        projectId, s.TraceId, s.SpanId, s.ParentSpanId, s.Name, (int)s.Kind,
-        s.StartUnixNano, s.EndUnixNano, (int)s.Status, s.StatusMessage, s.Operation, s.Provider, s.Model,
-        s.AgentName, s.AgentVersion, s.SessionId, s.UserId, s.ToolName, s.ServiceName, s.Outcome,
-        s.Tokens.Input, s.Tokens.Output, s.Tokens.CachedInput, s.Tokens.Reasoning, s.Cost is { } cost ? (double)cost : null, s.CostUnknown,
-        s.Redactions, s.DroppedAttributes, s.DroppedEvents, s.TruncatedValues, s.ScopeName, SpanJson.Attributes(s.Attributes),
-        SpanJson.Events(s.Events), SpanJson.Attributes(s.Resource),
-    ];
+    internal static object?[] SpanValues(string projectId, Span s) => new SpanRows().Values(projectId, s);
+
+    /// <summary>
+    /// Builds rows for one write. Spans of one resource share its (normalised) attribute list, so its JSON is written
+    /// once per run of such spans rather than once per span.
+    /// </summary>
+    internal sealed class SpanRows
+    {
+        private IReadOnlyList<SpanAttribute>? _resource;
+        private string _resourceJson = "";
+
+        public object?[] Values(string projectId, Span s)
+        {
+            if (!ReferenceEquals(s.Resource, _resource))
+            {
+                _resource = s.Resource;
+                _resourceJson = SpanJson.Attributes(s.Resource);
+            }
+
+            return
+            [
+                projectId, s.TraceId, s.SpanId, s.ParentSpanId, s.Name, (int)s.Kind,
+                s.StartUnixNano, s.EndUnixNano, (int)s.Status, s.StatusMessage, s.Operation, s.Provider, s.Model,
+                s.AgentName, s.AgentVersion, s.SessionId, s.UserId, s.ToolName, s.ServiceName, s.Outcome,
+                s.Tokens.Input, s.Tokens.Output, s.Tokens.CachedInput, s.Tokens.Reasoning, s.Cost is { } cost ? (double)cost : null, s.CostUnknown,
+                s.Redactions, s.DroppedAttributes, s.DroppedEvents, s.TruncatedValues, s.ScopeName, SpanJson.Attributes(s.Attributes),
+                SpanJson.Events(s.Events), _resourceJson,
+            ];
+        }
+    }
 
     private async Task MergeRunsAsync(DbConnection connection, DbTransaction transaction, string projectId, List<RunContribution> contributions, long nowMs)
     {
@@ -546,6 +571,13 @@ internal sealed class TraceStore(ReinDatabase database)
                 new { projectId, traceId, limit });
             return rows.Select(r => r.ToSpan()).ToList();
         }, cancellationToken);
+
+    public Task<Span?> GetSpanAsync(string projectId, string traceId, string spanId, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+            (await connection.QuerySingleOrDefaultAsync<SpanRow>(
+                $"SELECT {SpanColumns} FROM spans WHERE project_id = @projectId AND trace_id = @traceId AND span_id = @spanId",
+                new { projectId, traceId, spanId }))?.ToSpan(),
+            cancellationToken);
 
     public Task<List<RunSummary>> SessionRunsAsync(string projectId, string sessionId, int limit, CancellationToken cancellationToken) =>
         database.ReadAsync(async connection =>

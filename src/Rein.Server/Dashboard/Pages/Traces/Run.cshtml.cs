@@ -23,12 +23,7 @@ public sealed class RunModel(TraceQueries traces) : PageModel
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
     {
-        if (!TraceIds.IsRunId(id))
-        {
-            return NotFound();
-        }
-
-        var detail = await traces.GetRunAsync(HttpContext.Caller(), id.ToLowerInvariant(), cancellationToken);
+        var detail = await traces.GetRunAsync(HttpContext.Caller(), id, cancellationToken);
         if (detail is null)
         {
             return NotFound();
@@ -53,11 +48,6 @@ public static class TraceIds
 {
     /// <summary>Session ids are the agent's own strings; longer than this is not an id anyone would link to.</summary>
     public const int MaxSessionIdLength = 256;
-
-    /// <summary>A run id is its trace id: 32 hex characters.</summary>
-    public static bool IsRunId(string? id) => id is { Length: 32 } && id.All(char.IsAsciiHexDigit);
-
-    public static bool IsSpanId(string? id) => id is { Length: 16 } && id.All(char.IsAsciiHexDigit);
 
     public static bool IsSessionId(string? id) =>
         !string.IsNullOrWhiteSpace(id) && id.Length <= MaxSessionIdLength && !id.Any(char.IsControl);

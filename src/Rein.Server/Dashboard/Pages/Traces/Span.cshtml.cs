@@ -16,26 +16,18 @@ public sealed class SpanDetailModel(TraceQueries traces) : PageModel
 
     public Span Span { get; private set; } = null!;
 
-    /// <summary>Where the run's time axis starts, so times read as offsets into the run.</summary>
-    public long RunStart { get; private set; }
+    /// <summary>Where the run's time axis starts (its earliest span), so times read as offsets into the run.</summary>
+    public long RunStart => Run.StartUnixNano;
 
     public async Task<IActionResult> OnGetAsync(string id, string spanId, CancellationToken cancellationToken)
     {
-        if (!TraceIds.IsRunId(id) || !TraceIds.IsSpanId(spanId))
+        // Only this span is read: a 2,000-span run is not loaded again for every span selected.
+        if (await traces.GetSpanAsync(HttpContext.Caller(), id, spanId, cancellationToken) is not { } found)
         {
             return NotFound();
         }
 
-        var detail = await traces.GetRunAsync(HttpContext.Caller(), id.ToLowerInvariant(), cancellationToken);
-        var span = detail?.Spans.FirstOrDefault(s => string.Equals(s.SpanId, spanId, StringComparison.OrdinalIgnoreCase));
-        if (detail is null || span is null)
-        {
-            return NotFound();
-        }
-
-        Run = detail.Run;
-        Span = span;
-        RunStart = detail.Spans.Count == 0 ? Run.StartUnixNano : Math.Min(Run.StartUnixNano, detail.Spans.Min(s => s.StartUnixNano));
+        (Run, Span) = found;
         return Page();
     }
 
