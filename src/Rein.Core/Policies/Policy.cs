@@ -1,0 +1,290 @@
+using Rein.Core.Expressions;
+
+namespace Rein.Core.Policies;
+
+// CONTRACT (issue 4): the public surface of policies in Rein.Core. Bodies marked "contract stub" are replaced by the
+// implementation; signatures change only by agreement.
+
+/// <summary>What the gate answers, in increasing order of restriction: among matching rules the largest wins.</summary>
+public enum Effect
+{
+    Allow = 0,
+    Confirm = 1,
+    RequireApproval = 2,
+    Deny = 3,
+}
+
+/// <summary>enforce: the decision is the answer. warn: the answer is allow, what would have been blocked is recorded.
+/// audit: evaluated beside the enforced policy and recorded only (shadow mode).</summary>
+public enum PolicyMode
+{
+    Enforce,
+    Warn,
+    Audit,
+}
+
+/// <summary>A problem in a policy file at a 1-based line and column.</summary>
+public sealed record PolicyProblem(string File, int Line, int Column, string Message)
+{
+    public override string ToString() => $"{File}:{Line}:{Column}: {Message}";
+}
+
+/// <summary>A policy file did not parse or check; every problem found is listed.</summary>
+public sealed class PolicyException(IReadOnlyList<PolicyProblem> problems)
+    : Exception(problems.Count == 0 ? "invalid policy" : problems[0].ToString())
+{
+    public IReadOnlyList<PolicyProblem> Problems { get; } = problems;
+}
+
+/// <summary>Bounds on a policy file.</summary>
+public sealed record PolicyLimits
+{
+    public int MaxSourceBytes { get; init; } = 256 * 1024;
+
+    public int MaxRules { get; init; } = 500;
+
+    public int MaxTests { get; init; } = 500;
+
+    public int MaxGlobsPerList { get; init; } = 100;
+
+    public int MaxNameLength { get; init; } = 128;
+
+    public ExpressionLimits Expressions { get; init; } = ExpressionLimits.Default;
+
+    public static PolicyLimits Default { get; } = new();
+}
+
+/// <summary>Per-run bounds on autonomy. Null means unbounded. Exceeding any gives <see cref="OnExceed"/>.</summary>
+public sealed record Budgets
+{
+    public int? MaxSteps { get; init; }
+
+    /// <summary>Tool glob to the most calls of a matching tool in one run.</summary>
+    public IReadOnlyDictionary<string, int> MaxCallsPerTool { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Same tool with the same arguments: loop detection.</summary>
+    public int? MaxIdenticalCalls { get; init; }
+
+    public decimal? MaxCostUsd { get; init; }
+
+    public TimeSpan? MaxDuration { get; init; }
+
+    /// <summary>Sub-agent depth (a root run is depth 0).</summary>
+    public int? MaxDepth { get; init; }
+
+    public Effect OnExceed { get; init; } = Effect.Deny;
+
+    public bool IsEmpty => MaxSteps is null && MaxCallsPerTool.Count == 0 && MaxIdenticalCalls is null && MaxCostUsd is null && MaxDuration is null && MaxDepth is null;
+}
+
+/// <summary>A rate-limit obligation: at most <see cref="Limit"/> matching calls per <see cref="Window"/> per key.</summary>
+public sealed record RateLimitRule(CompiledExpression Key, int Limit, TimeSpan Window);
+
+public sealed record PolicyRule
+{
+    public required string Name { get; init; }
+
+    public required IReadOnlyList<string> Tools { get; init; }
+
+    public CompiledExpression? When { get; init; }
+
+    public Effect Effect { get; init; }
+
+    /// <summary>An expression giving a string.</summary>
+    public CompiledExpression? Message { get; init; }
+
+    public string? Route { get; init; }
+
+    /// <summary>Argument paths (<c>args.card.number</c>) removed from everything stored about the decision.</summary>
+    public IReadOnlyList<string> Redact { get; init; } = [];
+
+    public RateLimitRule? RateLimit { get; init; }
+
+    /// <summary>1-based line of the rule in its file.</summary>
+    public int Line { get; init; }
+}
+
+/// <summary>One embedded test: an input and what the decision must be.</summary>
+public sealed record PolicyTestCase
+{
+    public required string Name { get; init; }
+
+    public required GateInput Input { get; init; }
+
+    public Effect ExpectEffect { get; init; }
+
+    public string? ExpectRoute { get; init; }
+
+    /// <summary>A rule that must be among the matched rules.</summary>
+    public string? ExpectRule { get; init; }
+
+    /// <summary>Text that must appear in one of the reasons' messages.</summary>
+    public string? ExpectMessage { get; init; }
+
+    public int Line { get; init; }
+}
+
+/// <summary>A parsed and checked policy, immutable, safe to evaluate concurrently.</summary>
+public sealed class Policy
+{
+    public required string Name { get; init; }
+
+    public string? Description { get; init; }
+
+    public required IReadOnlyList<string> Agents { get; init; }
+
+    public PolicyMode Mode { get; init; }
+
+    public Effect Default { get; init; }
+
+    public Budgets Budgets { get; init; } = new();
+
+    public required IReadOnlyList<PolicyRule> Rules { get; init; }
+
+    public IReadOnlyList<PolicyTestCase> Tests { get; init; } = [];
+
+    /// <summary>The file as given, line endings normalised to \n.</summary>
+    public required string Source { get; init; }
+
+    /// <summary><c>sha256:</c> and the hex SHA-256 of <see cref="Source"/> in UTF-8: a version's identity.</summary>
+    public required string Hash { get; init; }
+
+    /// <summary>True when a budget or an expression reads the run's cost (so the gate must look it up).</summary>
+    public bool NeedsRunCost { get; init; }
+
+    public bool BindsAgent(string agent) => throw new NotImplementedException("contract stub");
+}
+
+/// <summary>An earlier action of the run, oldest first.</summary>
+public sealed record RecordedCall(string Tool, Effect Effect);
+
+/// <summary>What is known of the run before this action.</summary>
+public sealed record RunSnapshot
+{
+    public int Steps { get; init; }
+
+    public IReadOnlyList<RecordedCall> Calls { get; init; } = [];
+
+    public IReadOnlyDictionary<string, int> ToolCalls { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Earlier calls of this tool with these same arguments.</summary>
+    public int IdenticalCalls { get; init; }
+
+    /// <summary>Cost so far from the run's traces; null when unknown.</summary>
+    public decimal? CostUsd { get; init; }
+
+    public TimeSpan Duration { get; init; }
+
+    public int Depth { get; init; }
+
+    public static RunSnapshot Empty { get; } = new();
+}
+
+/// <summary>One action to decide, with values in expression form (see <see cref="IExpressionObject"/>).</summary>
+public sealed record GateInput
+{
+    public required string Agent { get; init; }
+
+    public string? Release { get; init; }
+
+    public required string Tool { get; init; }
+
+    public string? Server { get; init; }
+
+    public object? Args { get; init; }
+
+    public string? PrincipalId { get; init; }
+
+    public IReadOnlyList<string> PrincipalRoles { get; init; } = [];
+
+    public object? PrincipalAttributes { get; init; }
+
+    public object? Context { get; init; }
+
+    public RunSnapshot Run { get; init; } = RunSnapshot.Empty;
+
+    public DateTimeOffset Now { get; init; }
+}
+
+/// <summary>Why: the rule (or <c>default</c>, <c>budget.max_steps</c>, ...) and its message.</summary>
+public sealed record DecisionReason(string Rule, string Message);
+
+/// <summary>A rate-limit key the caller's action counts against; the gate keeps the counts.</summary>
+public sealed record RateLimitObligation(string Rule, string Key, int Limit, TimeSpan Window);
+
+/// <summary>One policy's decision for one action.</summary>
+public sealed record PolicyDecision
+{
+    public Effect Effect { get; init; }
+
+    public IReadOnlyList<DecisionReason> Reasons { get; init; } = [];
+
+    /// <summary>Rules whose tools and condition matched, in file order.</summary>
+    public IReadOnlyList<string> MatchedRules { get; init; } = [];
+
+    /// <summary>Approval route of the deciding rule when the effect is require_approval.</summary>
+    public string? Route { get; init; }
+
+    public IReadOnlyList<string> Redact { get; init; } = [];
+
+    public IReadOnlyList<RateLimitObligation> RateLimits { get; init; } = [];
+
+    /// <summary>True when an evaluation error decided (fail closed).</summary>
+    public bool Errored { get; init; }
+}
+
+public static class PolicyParser
+{
+    /// <exception cref="PolicyException">Every problem found, with file, line and column.</exception>
+    public static Policy Parse(string source, string file = "policy.yaml", PolicyLimits? limits = null) =>
+        throw new NotImplementedException("contract stub");
+}
+
+public static class PolicyEvaluator
+{
+    /// <summary>Never throws: any error in a matching rule makes the decision deny with the error in the reasons.</summary>
+    public static PolicyDecision Evaluate(Policy policy, GateInput input) => throw new NotImplementedException("contract stub");
+}
+
+public sealed record PolicyTestResult(string Name, int Line, bool Passed, string? Failure, PolicyDecision Decision);
+
+public sealed record PolicyTestReport(string Policy, IReadOnlyList<PolicyTestResult> Results)
+{
+    public int Passed => Results.Count(r => r.Passed);
+
+    public int Failed => Results.Count(r => !r.Passed);
+}
+
+public static class PolicyTests
+{
+    public static PolicyTestReport Run(Policy policy) => throw new NotImplementedException("contract stub");
+}
+
+public enum DiffKind
+{
+    Same,
+    Added,
+    Removed,
+}
+
+/// <summary>A line of a diff: its text and its numbers in the old and the new file.</summary>
+public sealed record DiffLine(DiffKind Kind, string Text, int? OldLine, int? NewLine);
+
+public static class TextDiff
+{
+    /// <summary>A line diff (longest common subsequence), bounded in time and memory by the policy size limit.</summary>
+    public static IReadOnlyList<DiffLine> Lines(string before, string after) => throw new NotImplementedException("contract stub");
+}
+
+/// <summary>The names effects and modes have in policy files, the API and the CLI: allow, confirm, require_approval, deny;
+/// enforce, warn, audit.</summary>
+public static class PolicyNames
+{
+    public static string ToName(this Effect effect) => throw new NotImplementedException("contract stub");
+
+    public static bool TryParseEffect(string? name, out Effect effect) => throw new NotImplementedException("contract stub");
+
+    public static string ToName(this PolicyMode mode) => throw new NotImplementedException("contract stub");
+
+    public static bool TryParseMode(string? name, out PolicyMode mode) => throw new NotImplementedException("contract stub");
+}
