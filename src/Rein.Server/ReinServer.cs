@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
+using Rein.Server.Policies;
 using Rein.Server.Traces;
 
 namespace Rein.Server;
@@ -68,6 +69,7 @@ public static class ReinServer
             .AddAudit()
             .AddIdentity()
             .AddTraces()
+            .AddPolicies()
             .AddDashboard();
 
         var app = builder.Build();

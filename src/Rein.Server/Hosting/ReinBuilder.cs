@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
+using Rein.Server.Policies;
 using Rein.Server.Storage;
 using Rein.Server.Traces;
 
@@ -117,7 +118,8 @@ public static class ReinServiceCollectionExtensions
             .MapKeysApi()
             .MapProjectsApi()
             .MapAuditApi()
-            .MapRunsApi();
+            .MapRunsApi()
+            .MapPoliciesApi();
         app.MapDashboard();
         return app;
     }
