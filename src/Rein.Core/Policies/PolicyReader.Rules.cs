@@ -64,7 +64,7 @@ internal sealed partial class PolicyReader
         var name = Required(fields, "name", node, where) is { } nameNode ? Name(nameNode, "rule name") : null;
         var tools = Required(fields, "tools", node, where) is { } toolsNode ? Globs(toolsNode, $"'tools' in {where}", "tool glob") : null;
         var when = fields.TryGetValue("when", out var whenNode) ? Compile(whenNode, $"'when' in {where}") : null;
-        var effect = Required(fields, "effect", node, where) is { } effectNode ? EffectValue(effectNode, $"'effect' in {where}") : null;
+        var effect = Required(fields, "effect", node, where) is { } effectNode ? EffectValue(effectNode, "effect", where) : null;
         var message = fields.TryGetValue("message", out var messageNode) ? Compile(messageNode, $"'message' in {where}") : null;
         var route = fields.TryGetValue("route", out var routeNode) ? Name(routeNode, $"'route' in {where}") : null;
         var redact = fields.TryGetValue("redact", out var redactNode) ? Redact(redactNode, where) : [];

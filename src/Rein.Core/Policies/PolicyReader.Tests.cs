@@ -79,7 +79,7 @@ internal sealed partial class PolicyReader
         var expectWhere = $"'expect' of {where}";
         var expect = Required(fields, "expect", node, where) is { } expectNode ? Fields(expectNode, expectWhere, ExpectKeys) : null;
         var effect = expect is not null && Required(expect, "effect", fields["expect"], expectWhere) is { } effectNode
-            ? EffectValue(effectNode, $"'effect' in {expectWhere}")
+            ? EffectValue(effectNode, "effect", expectWhere)
             : null;
         string? Expect(string key) => expect is not null && expect.TryGetValue(key, out var value) ? Text(value, $"'{key}' in {expectWhere}") : null;
         var route = Expect("route");
@@ -264,7 +264,7 @@ internal sealed partial class PolicyReader
         }
 
         var callTool = Required(fields, "tool", node, $"a call in {what}") is { } toolNode ? Text(toolNode, $"'tool' of a call in {what}") : null;
-        var effect = fields.TryGetValue("effect", out var effectNode) ? EffectValue(effectNode, $"'effect' of a call in {what}") : Effect.Allow;
+        var effect = fields.TryGetValue("effect", out var effectNode) ? EffectValue(effectNode, "effect", $"a call in {what}") : Effect.Allow;
         return callTool is null || effect is null ? null : new RecordedCall(callTool, effect.Value);
     }
 

@@ -43,7 +43,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             Problem(modeNode, $"unknown mode {Quote(modeName)}; expected one of {PolicyNames.ModeList}");
         }
 
-        var defaultEffect = Required(fields, "default", root, "the policy") is { } defaultNode ? EffectValue(defaultNode, "'default'") : null;
+        var defaultEffect = Required(fields, "default", root, "the policy") is { } defaultNode ? EffectValue(defaultNode, "default", "the policy") : null;
         var budgets = fields.TryGetValue("budgets", out var budgetsNode) ? Budgets(budgetsNode) : new Budgets();
         var rules = Required(fields, "rules", root, "the policy") is { } rulesNode ? Rules(rulesNode) : null;
         var tests = fields.TryGetValue("tests", out var testsNode) ? Tests(testsNode, agents) : [];
@@ -100,7 +100,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
         var onExceed = Effect.Deny;
         if (fields.TryGetValue("on_exceed", out var onExceedNode))
         {
-            onExceed = EffectValue(onExceedNode, "'on_exceed' in budgets") ?? Effect.Deny;
+            onExceed = EffectValue(onExceedNode, "on_exceed", "budgets") ?? Effect.Deny;
         }
 
         return new Budgets
@@ -250,9 +250,9 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
         return true;
     }
 
-    private Effect? EffectValue(PolicyYaml.Node node, string what)
+    private Effect? EffectValue(PolicyYaml.Node node, string key, string where)
     {
-        if (Text(node, what) is not { } name)
+        if (Text(node, $"'{key}' in {where}") is not { } name)
         {
             return null;
         }
@@ -262,7 +262,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             return effect;
         }
 
-        Problem(node, $"unknown effect {Quote(name)} in {what}; expected one of {PolicyNames.EffectList}");
+        Problem(node, $"unknown effect {Quote(name)} for '{key}' in {where}; expected one of {PolicyNames.EffectList}");
         return null;
     }
 

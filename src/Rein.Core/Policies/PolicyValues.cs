@@ -175,9 +175,10 @@ internal static class PolicyValues
 
         if (IsInteger(text))
         {
+            // Beyond the range of int, JSON readers give a double too.
             return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)
                 ? integer
-                : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+                : (object)double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
         }
 
         if (IsNumber(text))
