@@ -317,9 +317,13 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
         }
         catch (ExpressionCompileException e)
         {
+            // A literal block's later lines lost their indentation when YAML read them; the expression's columns there
+            // count from the block's indentation.
+            var indent = scalar.Style == YamlDotNet.Core.ScalarStyle.Literal ? column - 1 : 0;
             foreach (var problem in e.Problems)
             {
-                Problems.Add(new PolicyProblem(file, problem.Line, problem.Column, $"{what}: {problem.Message}"));
+                var problemColumn = problem.Line > line ? problem.Column + indent : problem.Column;
+                Problems.Add(new PolicyProblem(file, problem.Line, problemColumn, $"{what}: {problem.Message}"));
             }
 
             if (e.Problems.Count == 0)
