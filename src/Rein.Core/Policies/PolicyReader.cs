@@ -300,7 +300,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
         return null;
     }
 
-    private CompiledExpression? Compile(PolicyYaml.Node node, string what)
+    private CompiledExpression? Compile(PolicyYaml.Node node, string what, string? hint = null)
     {
         if (node is not PolicyYaml.Scalar { IsNull: false } scalar)
         {
@@ -320,10 +320,11 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             // A literal block's later lines lost their indentation when YAML read them; the expression's columns there
             // count from the block's indentation.
             var indent = scalar.Style == YamlDotNet.Core.ScalarStyle.Literal ? column - 1 : 0;
+            hint = scalar.Style == YamlDotNet.Core.ScalarStyle.Plain ? hint : null;
             foreach (var problem in e.Problems)
             {
                 var problemColumn = problem.Line > line ? problem.Column + indent : problem.Column;
-                Problems.Add(new PolicyProblem(file, problem.Line, problemColumn, $"{what}: {problem.Message}"));
+                Problems.Add(new PolicyProblem(file, problem.Line, problemColumn, $"{what}: {problem.Message}{hint}"));
             }
 
             if (e.Problems.Count == 0)

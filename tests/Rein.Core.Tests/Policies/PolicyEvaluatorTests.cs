@@ -150,6 +150,67 @@ public sealed class PolicyEvaluatorTests
         Assert.False(policy.BindsAgent("other"));
     }
 
+    [Fact]
+    public void Evaluate_BrokenRunSnapshot_FailsClosedWithoutThrowing()
+    {
+        var policy = Policy("  - { name: r, tools: [t], when: \"!run.called('x')\", effect: allow }", "default: allow\nbudgets: { max_calls_per_tool: { t: 5 } }");
+        var broken = new RunSnapshot { Calls = null!, ToolCalls = null! };
+
+        var decision = PolicyEvaluator.Evaluate(policy, Input("t", run: broken));
+
+        Assert.Equal(Effect.Deny, decision.Effect);
+        Assert.True(decision.Errored);
+        Assert.All(decision.Reasons, r => Assert.StartsWith("evaluation error: ", r.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Evaluate_RandomArguments_NeverThrow()
+    {
+        var policy = PolicyParser.Parse(File.ReadAllText(Path.Combine(PolicyTestsTests.RepositoryRoot(), "examples", "policies", "support-bot.yaml")));
+        var tools = new[] { "payments.refund", "email.send", "crm.get_customer", "crm.export", "db.delete", "x" };
+        var random = new Random(5);
+        object? Value(int depth) => random.Next(depth > 2 ? 6 : 8) switch
+        {
+            0 => null,
+            1 => random.Next(2) == 0,
+            2 => (long)random.Next(-100, 10_000),
+            3 => random.NextDouble() * 100,
+            4 => "s" + random.Next(10),
+            5 => DateTimeOffset.UnixEpoch,
+            6 => Enumerable.Range(0, random.Next(0, 12)).Select(_ => Value(depth + 1)).ToArray(),
+            _ => new[] { "amount", "to", "order_id", "currency", "customer_id", "confidence" }.Where(_ => random.Next(2) == 0).ToDictionary(k => k, _ => Value(depth + 1)),
+        };
+        for (var i = 0; i < 2000; i++)
+        {
+            var args = random.Next(4) == 0 ? Value(0) : Map(("amount", Value(1)), ("to", Value(1)), ("order_id", Value(1)), ("currency", Value(1)));
+            var input = Input(tools[random.Next(tools.Length)], args) with { Context = random.Next(2) == 0 ? Value(0) : Map(("confidence", Value(1))) };
+
+            var decision = PolicyEvaluator.Evaluate(policy, input);
+
+            Assert.NotEmpty(decision.Reasons);
+            Assert.True(!decision.Errored || decision.Effect == Effect.Deny);
+        }
+    }
+
+    [Fact]
+    public void Evaluate_ConcurrentCallsOnOnePolicy_GiveTheSameDecisions()
+    {
+        var policy = Policy("""
+              - { name: big, tools: [payments.refund], when: args.amount > 50, effect: require_approval, message: "'refund of ' + string(args.amount)" }
+              - { name: export, tools: [email.send], when: "run.called('crm.export')", effect: deny }
+            """, "default: allow");
+        var inputs = Enumerable.Range(0, 64).Select(i => i % 2 == 0
+            ? Input("payments.refund", Map(("amount", (long)i * 3)))
+            : Input("email.send", run: new RunSnapshot { Calls = i % 4 == 1 ? [new RecordedCall("crm.export", Effect.Allow)] : [] })).ToArray();
+        var expected = inputs.Select(i => PolicyEvaluator.Evaluate(policy, i)).Select(d => (d.Effect, string.Join(";", d.Reasons))).ToArray();
+
+        Parallel.For(0, 20_000, n =>
+        {
+            var decision = PolicyEvaluator.Evaluate(policy, inputs[n % inputs.Length]);
+            Assert.Equal(expected[n % inputs.Length], (decision.Effect, string.Join(";", decision.Reasons)));
+        });
+    }
+
     [Theory]
     [InlineData("support-bot", true)]
     [InlineData("support-bot-eu", true)]

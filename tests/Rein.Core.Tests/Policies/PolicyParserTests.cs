@@ -441,6 +441,48 @@ public sealed class PolicyParserTests
     }
 
     [Fact]
+    public void Parse_MaxProblems_ListsAHundredAndCountsTheRest()
+    {
+        var rules = string.Concat(Enumerable.Range(0, 150).Select(i => $"  - {{ name: r{i}, tools: [t], effect: nope }}\n"));
+
+        var problems = Problems(Minimal.Replace("rules: []", "rules:\n" + rules, StringComparison.Ordinal));
+
+        Assert.Equal(PolicyParser.MaxProblems + 1, problems.Length);
+        Assert.Equal("50 more problems not shown (at most 100 are listed)", problems[^1].Message);
+        Assert.Equal(105, problems[^1].Line);
+    }
+
+    [Fact]
+    public void Parse_NestingDeeperThanMaxDepth_IsAProblemNotACrash()
+    {
+        var deep = "name: " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+        var nested = "name: p\nagents: [a]\ndefault: deny\nrules: []\ntests: [{ name: t, input: { tool: x, args: " +
+            string.Concat(Enumerable.Repeat("{a: ", PolicyYaml.MaxDepth)) + "1" + new string('}', PolicyYaml.MaxDepth) + " }, expect: { effect: deny } }]\n";
+
+        Assert.Equal($"nested deeper than {PolicyYaml.MaxDepth} levels", Problem(deep).Message);
+        Assert.Equal($"nested deeper than {PolicyYaml.MaxDepth} levels", Problem(nested).Message);
+    }
+
+    [Fact]
+    public void Parse_ByteOrderMark_IsNotPartOfThePolicy()
+    {
+        var policy = PolicyParser.Parse("\uFEFF" + Minimal);
+
+        Assert.Equal("support-bot", policy.Name);
+        Assert.Equal(Minimal, policy.Source);
+        Assert.Equal(PolicyParser.Parse(Minimal).Hash, policy.Hash);
+    }
+
+    [Fact]
+    public void Parse_UnquotedTextAsMessage_HintsThatAMessageIsAnExpression()
+    {
+        var problem = Problem(Minimal.Replace("rules: []", "rules: [{ name: r, tools: [t], effect: deny, message: no refunds today }]", StringComparison.Ordinal));
+
+        Assert.EndsWith("(a message is an expression: write text as \"'refund needs finance'\")", problem.Message, StringComparison.Ordinal);
+        Assert.StartsWith("'message' in rule 'r': ", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PolicyProblem_ToString_IsFileLineColumnMessage()
     {
         Assert.Equal("refunds.yaml:3:7: unknown mode 'x'", new PolicyProblem("refunds.yaml", 3, 7, "unknown mode 'x'").ToString());

@@ -145,7 +145,7 @@ public sealed class PolicyTestsTests
         Assert.All(report.Results, r => Assert.True(r.Passed, $"{r.Name}: {r.Failure}"));
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
