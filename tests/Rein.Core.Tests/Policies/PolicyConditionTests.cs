@@ -278,6 +278,27 @@ public sealed class PolicyConditionTests
     }
 
     [Fact]
+    public void Parse_ExpressionLimits_ApplyToEveryExpression()
+    {
+        var source = "name: p\nagents: [a]\ndefault: deny\nrules: [{ name: r, tools: [t], when: args.amount > 50, effect: deny }]\n";
+        var limits = new PolicyLimits { Expressions = new Rein.Core.Expressions.ExpressionLimits { MaxSourceLength = 10 } };
+
+        Assert.NotNull(PolicyParser.Parse(source));
+        var problem = Assert.Single(PolicyParserTests.Problems(source, limits));
+        Assert.Equal((4, 38), (problem.Line, problem.Column));
+        Assert.StartsWith("'when' in rule 'r': ", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ExpressionThatIsNotText_IsAProblem()
+    {
+        var problem = Assert.Single(PolicyParserTests.Problems(
+            "name: p\nagents: [a]\ndefault: deny\nrules: [{ name: r, tools: [t], when: [a, b], effect: deny }]\n"));
+
+        Assert.Equal("'when' in rule 'r' must be an expression, not a list", problem.Message);
+    }
+
+    [Fact]
     public void Parse_CalledWithWrongArity_IsAProblem()
     {
         var problem = Assert.Single(PolicyParserTests.Problems(
