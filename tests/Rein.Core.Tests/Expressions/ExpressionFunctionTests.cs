@@ -192,7 +192,7 @@ public sealed class ExpressionFunctionTests
     public void Evaluate_NestedMacros_WithinCost_Run()
     {
         // Nested macros multiply their cost; with small assumed collections they fit the default MaxCost.
-        var limits = new ExpressionLimits { AssumedCollectionSize = 100 };
+        var limits = Cel.Limits with { AssumedCollectionSize = 100 };
 
         Assert.Equal(true, Cel.Evaluate("[[1, 2], [3]].all(l, l.all(x, x > 0))", limits).Value);
         Cel.AssertValue(
