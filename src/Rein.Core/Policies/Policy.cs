@@ -143,7 +143,7 @@ public sealed class Policy
 
     public IReadOnlyList<PolicyTestCase> Tests { get; init; } = [];
 
-    /// <summary>The file as given, line endings normalised to \n.</summary>
+    /// <summary>The file as given, line endings normalised to \n, without a leading byte-order mark.</summary>
     public required string Source { get; init; }
 
     /// <summary><c>sha256:</c> and the hex SHA-256 of <see cref="Source"/> in UTF-8: a version's identity.</summary>

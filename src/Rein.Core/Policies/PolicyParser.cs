@@ -5,6 +5,9 @@ namespace Rein.Core.Policies;
 
 public static class PolicyParser
 {
+    /// <summary>Problems listed for one file: enough to fix a file in one pass, bounded for a generated or hostile one.</summary>
+    internal const int MaxProblems = 100;
+
     /// <exception cref="PolicyException">Every problem found, with file, line and column.</exception>
     public static Policy Parse(string source, string file = "policy.yaml", PolicyLimits? limits = null)
     {
@@ -20,7 +23,9 @@ public static class PolicyParser
                 $"the policy file is larger than {limits.MaxSourceBytes} bytes (MaxSourceBytes)")]);
         }
 
+        // A byte-order mark is how some editors save UTF-8, not part of the policy: the same policy has one hash.
         var normalized = source.Replace("\r\n", "\n", StringComparison.Ordinal);
+        normalized = normalized.StartsWith('\uFEFF') ? normalized[1..] : normalized;
         var reader = new PolicyReader(normalized, file, limits);
         var policy = reader.Read();
         if (reader.Problems.Count > 0 || policy is null)
@@ -30,6 +35,14 @@ public static class PolicyParser
                 .OrderBy(p => p.Line)
                 .ThenBy(p => p.Column)
                 .ToList();
+            if (problems.Count > MaxProblems)
+            {
+                var first = problems[MaxProblems];
+                var more = problems.Count - MaxProblems;
+                problems.RemoveRange(MaxProblems, more);
+                problems.Add(first with { Message = $"{more} more problems not shown (at most {MaxProblems} are listed)" });
+            }
+
             throw new PolicyException(problems);
         }
 

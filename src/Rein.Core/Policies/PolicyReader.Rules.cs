@@ -5,6 +5,9 @@ internal sealed partial class PolicyReader
     private static readonly string[] RuleKeys = ["name", "tools", "when", "effect", "message", "route", "redact", "rate_limit"];
     private static readonly string[] RateLimitKeys = ["key", "limit", "per"];
 
+    // A message is an expression; unquoted text written as-is is the usual mistake.
+    private const string MessageHint = " (a message is an expression: write text as \"'refund needs finance'\")";
+
     private PolicyRule[]? Rules(PolicyYaml.Node node)
     {
         if (node is not PolicyYaml.Sequence sequence)
@@ -65,7 +68,7 @@ internal sealed partial class PolicyReader
         var tools = Required(fields, "tools", node, where) is { } toolsNode ? Globs(toolsNode, $"'tools' in {where}", "tool glob") : null;
         var when = fields.TryGetValue("when", out var whenNode) ? Compile(whenNode, $"'when' in {where}") : null;
         var effect = Required(fields, "effect", node, where) is { } effectNode ? EffectValue(effectNode, "effect", where) : null;
-        var message = fields.TryGetValue("message", out var messageNode) ? Compile(messageNode, $"'message' in {where}") : null;
+        var message = fields.TryGetValue("message", out var messageNode) ? Compile(messageNode, $"'message' in {where}", MessageHint) : null;
         var route = fields.TryGetValue("route", out var routeNode) ? Name(routeNode, $"'route' in {where}") : null;
         var redact = fields.TryGetValue("redact", out var redactNode) ? Redact(redactNode, where) : [];
         var rateLimit = fields.TryGetValue("rate_limit", out var rateLimitNode) ? RateLimit(rateLimitNode, where) : null;

@@ -273,7 +273,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             return (int)value;
         }
 
-        Problem(node, $"{what} must be a whole number of at least {min}, not {Describe(node)}");
+        Problem(node, $"{what} must be a whole number of at least {min}, not {node.Kind}");
         return null;
     }
 
@@ -284,7 +284,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             return value;
         }
 
-        Problem(node, $"{what} must be a {(positive ? "positive" : "non-negative")} number of US dollars such as 2.5, not {Describe(node)}");
+        Problem(node, $"{what} must be a {(positive ? "positive" : "non-negative")} number of US dollars such as 2.5, not {node.Kind}");
         return null;
     }
 
@@ -296,11 +296,11 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             return value;
         }
 
-        Problem(node, $"{what} must be a {(positive ? "positive " : "")}duration such as 90s, 15m, 1h30m or 2h, not {Describe(node)}");
+        Problem(node, $"{what} must be a {(positive ? "positive " : "")}duration such as 90s, 15m, 1h30m or 2h, not {node.Kind}");
         return null;
     }
 
-    private CompiledExpression? Compile(PolicyYaml.Node node, string what)
+    private CompiledExpression? Compile(PolicyYaml.Node node, string what, string? hint = null)
     {
         if (node is not PolicyYaml.Scalar { IsNull: false } scalar)
         {
@@ -317,9 +317,14 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
         }
         catch (ExpressionCompileException e)
         {
+            // A literal block's later lines lost their indentation when YAML read them; the expression's columns there
+            // count from the block's indentation.
+            var indent = scalar.Style == YamlDotNet.Core.ScalarStyle.Literal ? column - 1 : 0;
+            hint = scalar.Style == YamlDotNet.Core.ScalarStyle.Plain ? hint : null;
             foreach (var problem in e.Problems)
             {
-                Problems.Add(new PolicyProblem(file, problem.Line, problem.Column, $"{what}: {problem.Message}"));
+                var problemColumn = problem.Line > line ? problem.Column + indent : problem.Column;
+                Problems.Add(new PolicyProblem(file, problem.Line, problemColumn, $"{what}: {problem.Message}{hint}"));
             }
 
             if (e.Problems.Count == 0)
@@ -343,8 +348,6 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
     }
 
     private void Problem(PolicyYaml.Node node, string message) => Problems.Add(new PolicyProblem(file, node.Line, node.Column, message));
-
-    private static string Describe(PolicyYaml.Node node) => node is PolicyYaml.Scalar { IsNull: false } scalar ? Quote(scalar.Text) : node.Kind;
 
     /// <summary>Text from the file in a message, cut so a long or hostile value cannot flood the report.</summary>
     internal static string Quote(string text) => "'" + (text.Length <= 64 ? text : text[..61] + "...") + "'";

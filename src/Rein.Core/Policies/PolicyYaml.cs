@@ -34,7 +34,7 @@ internal static class PolicyYaml
 
         public bool IsNull => IsPlain && Text is "" or "~" or "null" or "Null" or "NULL";
 
-        public override string Kind => IsNull ? "null" : "a scalar";
+        public override string Kind => IsNull ? "null" : PolicyReader.Quote(Text);
     }
 
     internal sealed class Sequence(int line, int column) : Node(line, column)

@@ -206,11 +206,11 @@ public sealed class PolicyParserTests
     [Theory]
     [InlineData("name: p\nagents: [a]\ndefault: deny\n", 1, 1, "missing key 'rules' in the policy")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules:\n", 4, 7, "'rules' must be a list of rules (use [] for none), not null")]
-    [InlineData("name: p\nagents: a\ndefault: deny\nrules: []\n", 2, 9, "'agents' must be a list of agent globs, not a scalar")]
+    [InlineData("name: p\nagents: a\ndefault: deny\nrules: []\n", 2, 9, "'agents' must be a list of agent globs, not 'a'")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: r, effect: allow}]\n", 4, 9, "missing key 'tools' in rule 'r'")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{tools: [t], effect: allow}]\n", 4, 9, "missing key 'name' in rule 1")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: r, tools: [t]}]\n", 4, 9, "missing key 'effect' in rule 'r'")]
-    [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: r, tools: t, effect: deny}]\n", 4, 26, "'tools' in rule 'r' must be a list of tool globs, not a scalar")]
+    [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: r, tools: t, effect: deny}]\n", 4, 26, "'tools' in rule 'r' must be a list of tool globs, not 't'")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: 'r!', tools: [t], effect: deny}]\n", 4, 16, "rule name 'r!' must be 1 to 128 characters of letters, digits, spaces and . _ : / -, without spaces at either end (MaxNameLength)")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: r, tools: [t], effect: deny, redact: [card]}]\n", 4, 54, "'card' in 'redact' in rule 'r' must be an argument path such as args.card.number (args, then keys of letters, digits, _ and -; at most 128 characters)")]
     [InlineData("- a\n- b\n", 1, 1, "the policy must be a mapping, not a list")]
@@ -438,6 +438,48 @@ public sealed class PolicyParserTests
                 Assert.All(e.Problems, p => Assert.True(p.Line >= 1 && p.Column >= 1, p.ToString()));
             }
         }
+    }
+
+    [Fact]
+    public void Parse_MaxProblems_ListsAHundredAndCountsTheRest()
+    {
+        var rules = string.Concat(Enumerable.Range(0, 150).Select(i => $"  - {{ name: r{i}, tools: [t], effect: nope }}\n"));
+
+        var problems = Problems(Minimal.Replace("rules: []", "rules:\n" + rules, StringComparison.Ordinal));
+
+        Assert.Equal(PolicyParser.MaxProblems + 1, problems.Length);
+        Assert.Equal("50 more problems not shown (at most 100 are listed)", problems[^1].Message);
+        Assert.Equal(105, problems[^1].Line);
+    }
+
+    [Fact]
+    public void Parse_NestingDeeperThanMaxDepth_IsAProblemNotACrash()
+    {
+        var deep = "name: " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+        var nested = "name: p\nagents: [a]\ndefault: deny\nrules: []\ntests: [{ name: t, input: { tool: x, args: " +
+            string.Concat(Enumerable.Repeat("{a: ", PolicyYaml.MaxDepth)) + "1" + new string('}', PolicyYaml.MaxDepth) + " }, expect: { effect: deny } }]\n";
+
+        Assert.Equal($"nested deeper than {PolicyYaml.MaxDepth} levels", Problem(deep).Message);
+        Assert.Equal($"nested deeper than {PolicyYaml.MaxDepth} levels", Problem(nested).Message);
+    }
+
+    [Fact]
+    public void Parse_ByteOrderMark_IsNotPartOfThePolicy()
+    {
+        var policy = PolicyParser.Parse("\uFEFF" + Minimal);
+
+        Assert.Equal("support-bot", policy.Name);
+        Assert.Equal(Minimal, policy.Source);
+        Assert.Equal(PolicyParser.Parse(Minimal).Hash, policy.Hash);
+    }
+
+    [Fact]
+    public void Parse_UnquotedTextAsMessage_HintsThatAMessageIsAnExpression()
+    {
+        var problem = Problem(Minimal.Replace("rules: []", "rules: [{ name: r, tools: [t], effect: deny, message: no refunds today }]", StringComparison.Ordinal));
+
+        Assert.EndsWith("(a message is an expression: write text as \"'refund needs finance'\")", problem.Message, StringComparison.Ordinal);
+        Assert.StartsWith("'message' in rule 'r': ", problem.Message, StringComparison.Ordinal);
     }
 
     [Fact]
