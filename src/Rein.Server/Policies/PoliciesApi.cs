@@ -69,10 +69,11 @@ public sealed record ItemsResponse<T>(IReadOnlyList<T> Items);
 /// </summary>
 public static class PoliciesApi
 {
-    /// <summary>The largest push body: JSON escaping of a YAML file (its newlines and quotes) roughly doubles the
-    /// largest policy file (<see cref="PolicyLimits.MaxSourceBytes"/>, 256 KiB); 64 KiB more covers the other fields.
-    /// The source itself is then held to the policy limit.</summary>
-    public static readonly long MaxPushBodyBytes = (2L * PolicyLimits.Default.MaxSourceBytes) + (64 * 1024);
+    /// <summary>The largest push body: any policy file within <see cref="PolicyLimits.MaxSourceBytes"/> (256 KiB)
+    /// must fit however its client escapes it. JSON escaping grows a UTF-8 byte at most six times (<c>"</c> becomes
+    /// <c>\u0022</c> with System.Text.Json's default encoder, as do <c>'</c>, <c>&lt;</c>, <c>&gt;</c> and
+    /// <c>&amp;</c>); 64 KiB more covers the other fields. The source itself is then held to the policy limit.</summary>
+    public static readonly long MaxPushBodyBytes = (6L * PolicyLimits.Default.MaxSourceBytes) + (64 * 1024);
 
     public static IEndpointRouteBuilder MapPoliciesLifecycleApi(this IEndpointRouteBuilder api)
     {
