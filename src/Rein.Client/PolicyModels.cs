@@ -32,9 +32,10 @@ public sealed record PolicyVersion(
 
 /// <summary>One embedded test of a policy and how it went.</summary>
 /// <param name="Name">The test's name.</param>
+/// <param name="Line">The test's 1-based line in the policy file.</param>
 /// <param name="Passed">True when the decision was what the test expects.</param>
 /// <param name="Failure">What was expected and what the decision was, when it failed.</param>
-public sealed record PolicyTestOutcome(string Name, bool Passed, string? Failure);
+public sealed record PolicyTestOutcome(string Name, int Line, bool Passed, string? Failure);
 
 /// <summary>What <see cref="PoliciesClient.PushAsync"/> did.</summary>
 /// <param name="Version">The version the source is now.</param>
@@ -92,11 +93,15 @@ public static class DiffKinds
     public const string Removed = "removed";
 }
 
-/// <summary>How many replayed decisions a rule or a tool changed.</summary>
-/// <param name="Rule">The rule that decided under the candidate version (for <see cref="PolicyBacktest.ByRule"/>).</param>
-/// <param name="Tool">The tool (for <see cref="PolicyBacktest.ByTool"/>).</param>
+/// <summary>How many replayed decisions a rule changed.</summary>
+/// <param name="Rule">The rule that decided under the candidate version.</param>
 /// <param name="Count">How many decisions.</param>
-public sealed record BacktestCount(string? Rule, string? Tool, int Count);
+public sealed record BacktestRuleCount(string Rule, int Count);
+
+/// <summary>How many replayed decisions about a tool changed.</summary>
+/// <param name="Tool">The tool.</param>
+/// <param name="Count">How many decisions.</param>
+public sealed record BacktestToolCount(string Tool, int Count);
 
 /// <summary>How many replayed decisions went from one effect to another.</summary>
 /// <param name="From">The recorded effect.</param>
@@ -117,21 +122,27 @@ public sealed record BacktestExample(string DecisionId, DateTimeOffset At, strin
 /// <summary>Recorded gate requests replayed against a candidate version.</summary>
 /// <param name="Name">The policy's name.</param>
 /// <param name="Version">The candidate version.</param>
+/// <param name="Since">The oldest time replayed.</param>
 /// <param name="Considered">How many recorded decisions were replayed.</param>
 /// <param name="Changed">How many would now be decided differently.</param>
+/// <param name="Errors">How many replays hit an evaluation error (and so were decided deny, fail closed).</param>
 /// <param name="ByRule">Changed decisions per deciding rule.</param>
 /// <param name="ByTool">Changed decisions per tool.</param>
 /// <param name="ByChange">Changed decisions per recorded and new effect.</param>
 /// <param name="Examples">Some of the changed decisions.</param>
+/// <param name="Truncated">True when more decisions were recorded since <paramref name="Since"/> than the limit let replay.</param>
 public sealed record PolicyBacktest(
     string Name,
     int Version,
+    DateTimeOffset Since,
     int Considered,
     int Changed,
-    IReadOnlyList<BacktestCount> ByRule,
-    IReadOnlyList<BacktestCount> ByTool,
+    int Errors,
+    IReadOnlyList<BacktestRuleCount> ByRule,
+    IReadOnlyList<BacktestToolCount> ByTool,
     IReadOnlyList<BacktestChange> ByChange,
-    IReadOnlyList<BacktestExample> Examples);
+    IReadOnlyList<BacktestExample> Examples,
+    bool Truncated);
 
 /// <summary>A problem in a pushed policy file, at a 1-based line and column.</summary>
 /// <param name="File">The file name sent with the push.</param>

@@ -123,7 +123,17 @@ public static class PolicyActivationCommands
             }
 
             output.Line($"Backtest of {PolicyText.Clean(result.Name)} version {result.Version.ToString(CultureInfo.InvariantCulture)}: " +
-                $"{CliOutput.Plural(result.Considered, "recorded decision")} replayed, {result.Changed.ToString(CultureInfo.InvariantCulture)} would change.");
+                $"{CliOutput.Plural(result.Considered, "recorded decision")} since {CliOutput.Time(result.Since)} replayed, " +
+                $"{result.Changed.ToString(CultureInfo.InvariantCulture)} would change.");
+            if (result.Errors > 0)
+            {
+                output.Line($"{CliOutput.Plural(result.Errors, "replay")} hit an evaluation error (decided deny, fail closed).");
+            }
+
+            if (result.Truncated)
+            {
+                output.Note("More decisions were recorded in that time than the server replays at once; --since closer to now covers them all.");
+            }
             if (result.Changed == 0)
             {
                 return ExitCodes.Ok;
@@ -138,13 +148,13 @@ public static class PolicyActivationCommands
             var rules = CliOutput.NewTable("rule", "decisions");
             foreach (var rule in result.ByRule.OrderByDescending(c => c.Count))
             {
-                CliOutput.AddRow(rules, PolicyText.Clean(rule.Rule ?? rule.Tool, 80), rule.Count.ToString(CultureInfo.InvariantCulture));
+                CliOutput.AddRow(rules, PolicyText.Clean(rule.Rule, 80), rule.Count.ToString(CultureInfo.InvariantCulture));
             }
 
             var tools = CliOutput.NewTable("tool", "decisions");
             foreach (var tool in result.ByTool.OrderByDescending(c => c.Count))
             {
-                CliOutput.AddRow(tools, PolicyText.Clean(tool.Tool ?? tool.Rule, 80), tool.Count.ToString(CultureInfo.InvariantCulture));
+                CliOutput.AddRow(tools, PolicyText.Clean(tool.Tool, 80), tool.Count.ToString(CultureInfo.InvariantCulture));
             }
 
             var examples = CliOutput.NewTable("decision", "at", "agent", "tool", "before", "after", "rule");

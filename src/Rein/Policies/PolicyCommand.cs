@@ -221,7 +221,7 @@ public static class PolicyCommand
             output.Write(grid);
             foreach (var test in version.Tests ?? [])
             {
-                output.Line(PolicyText.TestLine(test.Name, test.Passed, null, test.Failure));
+                output.Line(PolicyText.TestLine(test.Name, test.Passed, test.Line, test.Failure));
             }
 
             if (version.Source is { } source)
@@ -315,7 +315,7 @@ public static class PolicyCommand
 
         foreach (var test in rejection.Tests)
         {
-            output.Line(PolicyText.TestLine(test.Name, test.Passed, null, test.Failure));
+            output.Line(PolicyText.TestLine(test.Name, test.Passed, test.Line, test.Failure));
         }
     }
 }
