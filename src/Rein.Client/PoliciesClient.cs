@@ -80,7 +80,8 @@ public sealed class PoliciesClient
         return _client.SendAsync(HttpMethod.Post, Path(name, "activate"), body, ReinJsonContext.Default.PolicyVersion, cancellationToken);
     }
 
-    /// <summary>Makes the version that was active before the current activation active again (admin keys only).</summary>
+    /// <summary>Makes the version that was active before the current activation active again (admin keys only). A rollback
+    /// is itself an activation, so a second rollback undoes the first.</summary>
     /// <param name="name">The policy's name.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The version now active.</returns>

@@ -22,7 +22,7 @@ public sealed class PoliciesClientTests(ReinServerFixture rein) : IClassFixture<
 
         Assert.True(first.Created);
         Assert.False(again.Created);
-        Assert.Equal(first.Version with { Active = again.Version.Active }, again.Version);
+        Assert.Equal((first.Version.Version, first.Version.Hash, first.Version.CreatedAt), (again.Version.Version, again.Version.Hash, again.Version.CreatedAt));
         Assert.Equal(1, first.Version.Version);
         Assert.Equal(name, first.Version.Name);
         Assert.Equal(PolicyModes.Enforce, first.Version.Mode);
@@ -125,17 +125,30 @@ public sealed class PoliciesClientTests(ReinServerFixture rein) : IClassFixture<
     }
 
     [Fact]
-    public async Task RollbackAsync_AfterTwoActivations_ReturnsToTheFirstThenHasNothingToGoBackTo()
+    public async Task RollbackAsync_AfterTwoActivations_ReturnsToTheFirstAndASecondRollbackUndoesTheFirst()
     {
         var name = NewPolicy("rollback");
         await Policies.PushAsync(PolicyFiles.Refunds(name), activate: true, cancellationToken: Ct);
         await Policies.PushAsync(PolicyFiles.Refunds(name, approvalAbove: 100), activate: true, cancellationToken: Ct);
 
         var back = await Policies.RollbackAsync(name, Ct);
+        var forward = await Policies.RollbackAsync(name, Ct);
+
+        Assert.Equal((1, true), (back.Version, back.Active));
+        Assert.Equal((2, true), (forward.Version, forward.Active));
+        var history = await Policies.GetAsync(name, Ct);
+        Assert.Equal(2, history.ActiveVersion);
+        Assert.Equal(["activate", "activate", "rollback", "rollback"], history.Activations.OrderBy(a => a.At).ThenBy(a => a.Action).Select(a => a.Action));
+    }
+
+    [Fact]
+    public async Task RollbackAsync_ActivatedOnce_Throws409()
+    {
+        var name = NewPolicy("once");
+        await Policies.PushAsync(PolicyFiles.Refunds(name), activate: true, cancellationToken: Ct);
+
         var e = await Assert.ThrowsAsync<ReinApiException>(() => Policies.RollbackAsync(name, Ct));
 
-        Assert.Equal(1, back.Version);
-        Assert.True(back.Active);
         Assert.Equal(HttpStatusCode.Conflict, e.StatusCode);
         Assert.Equal(1, (await Policies.GetAsync(name, Ct)).ActiveVersion);
     }
