@@ -20,6 +20,11 @@ public sealed partial class ReinApiException : Exception
 
     private static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> NoErrors = new Dictionary<string, IReadOnlyList<string>>();
 
+    private static readonly IReadOnlyDictionary<string, JsonElement> NoExtensions = new Dictionary<string, JsonElement>();
+
+    /// <summary>The members RFC 9457 defines; anything else in a problem is an extension.</summary>
+    private static readonly HashSet<string> StandardMembers = ["type", "title", "status", "detail", "instance", "requestId", "errors"];
+
     /// <summary>Creates an exception with no response behind it.</summary>
     public ReinApiException()
         : this("The Rein server refused the request.")
@@ -81,6 +86,10 @@ public sealed partial class ReinApiException : Exception
     /// Empty when the error is not about a field.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Errors { get; } = NoErrors;
 
+    /// <summary>The problem's other members (RFC 9457 extension members), such as the <c>problems</c> of a policy that does
+    /// not parse; see <see cref="PolicyRejection.From"/>. Empty when the body had none or was not problem details.</summary>
+    public IReadOnlyDictionary<string, JsonElement> Extensions { get; private init; } = NoExtensions;
+
     /// <summary>The first field named in <see cref="Errors"/>, or null.</summary>
     public string? Field => Errors.Count > 0 ? Errors.Keys.First() : null;
 
@@ -102,6 +111,7 @@ public sealed partial class ReinApiException : Exception
             {
                 Type = problem.Type,
                 Instance = problem.Instance,
+                Extensions = problem.Extensions,
             };
         }
 
@@ -168,7 +178,16 @@ public sealed partial class ReinApiException : Exception
                 }
             }
 
-            problem = new Problem(Text("type"), Text("title"), Text("detail"), Text("instance"), Text("requestId"), errors);
+            var extensions = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var member in root.EnumerateObject())
+            {
+                if (!StandardMembers.Contains(member.Name))
+                {
+                    extensions[member.Name] = member.Value.Clone();
+                }
+            }
+
+            problem = new Problem(Text("type"), Text("title"), Text("detail"), Text("instance"), Text("requestId"), errors, extensions.Count == 0 ? NoExtensions : extensions);
             return problem.Title is not null || problem.Detail is not null || errors.Count > 0;
         }
         catch (JsonException)
@@ -181,5 +200,12 @@ public sealed partial class ReinApiException : Exception
     [GeneratedRegex(@"^([A-Za-z][A-Za-z0-9_.\[\]]*): (.+)$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex FieldPrefix();
 
-    private readonly record struct Problem(string? Type, string? Title, string? Detail, string? Instance, string? RequestId, IReadOnlyDictionary<string, IReadOnlyList<string>> Errors);
+    private readonly record struct Problem(
+        string? Type,
+        string? Title,
+        string? Detail,
+        string? Instance,
+        string? RequestId,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> Errors,
+        IReadOnlyDictionary<string, JsonElement> Extensions);
 }

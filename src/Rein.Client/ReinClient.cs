@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Reflection;
@@ -7,8 +8,10 @@ using System.Text.Json.Serialization.Metadata;
 namespace Rein.Client;
 
 /// <summary>
-/// A typed client for the Rein HTTP API. Keys, projects, the audit log and runs are reached through <see cref="Keys"/>,
-/// <see cref="Projects"/>, <see cref="Audit"/> and <see cref="Runs"/>; the server's health and the caller's identity through methods here.
+/// A typed client for the Rein HTTP API. Keys, projects, the audit log, runs, policies, kill switches, the gate and its
+/// decision log are reached through <see cref="Keys"/>, <see cref="Projects"/>, <see cref="Audit"/>, <see cref="Runs"/>,
+/// <see cref="Policies"/>, <see cref="KillSwitches"/>, <see cref="Gate"/> and <see cref="Decisions"/>; the server's health
+/// and the caller's identity through methods here.
 /// </summary>
 /// <remarks>
 /// An error answer throws <see cref="ReinApiException"/> with the server's problem details. A server that cannot be
@@ -81,6 +84,10 @@ public sealed class ReinClient : IDisposable
         Projects = new ProjectsClient(this);
         Audit = new AuditClient(this);
         Runs = new RunsClient(this);
+        Policies = new PoliciesClient(this);
+        KillSwitches = new KillSwitchesClient(this);
+        Gate = new GateClient(this);
+        Decisions = new DecisionsClient(this);
     }
 
     /// <summary>The server's base address, ending with a slash.</summary>
@@ -98,6 +105,19 @@ public sealed class ReinClient : IDisposable
     /// <summary>The project's runs, sessions and trace settings (viewer, approver and admin keys; settings changes need
     /// an admin key).</summary>
     public RunsClient Runs { get; }
+
+    /// <summary>The project's policies: versions, activation, rollback, diffs and backtests (reading needs a viewer,
+    /// approver or admin key; changing an admin key).</summary>
+    public PoliciesClient Policies { get; }
+
+    /// <summary>The project's kill switches (reading needs a viewer, approver or admin key; changing an admin key).</summary>
+    public KillSwitchesClient KillSwitches { get; }
+
+    /// <summary>The gate: one decision before every action (agent or admin keys).</summary>
+    public GateClient Gate { get; }
+
+    /// <summary>The project's decision log (viewer, approver and admin keys).</summary>
+    public DecisionsClient Decisions { get; }
 
     /// <summary>Asks whether the server process answers (<c>GET /healthz</c>; needs no key).</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -135,20 +155,26 @@ public sealed class ReinClient : IDisposable
         }
     }
 
-    internal async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    internal async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        (await SendWithStatusAsync(method, path, content, type, cancellationToken)).Value;
+
+    /// <summary>Sends a request whose answer's body does not matter (only that it succeeded); returns its status.</summary>
+    internal async Task<HttpStatusCode> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri(Server, path)) { Content = content };
-        request.Headers.Accept.Add(Json);
-        if (_authorization is not null)
+        using var request = NewRequest(method, path, content);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
         {
-            request.Headers.Authorization = _authorization;
+            throw await ReinApiException.FromResponseAsync(response, cancellationToken);
         }
 
-        if (_http.DefaultRequestHeaders.UserAgent.Count == 0)
-        {
-            request.Headers.UserAgent.Add(UserAgent);
-        }
+        return response.StatusCode;
+    }
 
+    /// <summary>Sends a request and reads its answer, with the status for calls where 200 and 201 mean different things.</summary>
+    internal async Task<(T Value, HttpStatusCode Status)> SendWithStatusAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(method, path, content);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
@@ -157,8 +183,9 @@ public sealed class ReinClient : IDisposable
 
         try
         {
-            return await response.Content.ReadFromJsonAsync(type, cancellationToken)
+            var value = await response.Content.ReadFromJsonAsync(type, cancellationToken)
                 ?? throw new JsonException("the body is the JSON value null");
+            return (value, response.StatusCode);
         }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
@@ -170,11 +197,31 @@ public sealed class ReinClient : IDisposable
         }
     }
 
+    private HttpRequestMessage NewRequest(HttpMethod method, string path, HttpContent? content)
+    {
+        var request = new HttpRequestMessage(method, new Uri(Server, path)) { Content = content };
+        request.Headers.Accept.Add(Json);
+        if (_authorization is not null)
+        {
+            request.Headers.Authorization = _authorization;
+        }
+
+        if (_http.DefaultRequestHeaders.UserAgent.Count == 0)
+        {
+            request.Headers.UserAgent.Add(UserAgent);
+        }
+
+        return request;
+    }
+
     internal static string Query(params (string Name, string? Value)[] parameters)
     {
         var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
         return present.Count == 0 ? "" : "?" + string.Join('&', present);
     }
+
+    internal static string? Time(DateTimeOffset? value) =>
+        value?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Follows a listing's cursors to the end. A server that repeats a cursor ends the walk rather than looping.</summary>
     internal static async IAsyncEnumerable<T> AllPagesAsync<T>(Func<string?, CancellationToken, Task<Page<T>>> fetch, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -25,8 +25,35 @@ namespace Rein.Client;
 [JsonSerializable(typeof(SessionDetails))]
 [JsonSerializable(typeof(RunAggregates))]
 [JsonSerializable(typeof(TraceSettings))]
+[JsonSerializable(typeof(PushPolicyBody))]
+[JsonSerializable(typeof(ActivatePolicyBody))]
+[JsonSerializable(typeof(BacktestBody))]
+[JsonSerializable(typeof(PolicyVersion))]
+[JsonSerializable(typeof(ItemList<PolicySummary>))]
+[JsonSerializable(typeof(PolicyHistory))]
+[JsonSerializable(typeof(PolicyDiff))]
+[JsonSerializable(typeof(PolicyBacktest))]
+[JsonSerializable(typeof(IReadOnlyList<PolicyFileProblem>))]
+[JsonSerializable(typeof(IReadOnlyList<PolicyTestOutcome>))]
+[JsonSerializable(typeof(KillSwitchBody))]
+[JsonSerializable(typeof(ItemList<KillSwitch>))]
+[JsonSerializable(typeof(GateRequest))]
+[JsonSerializable(typeof(Decision))]
+[JsonSerializable(typeof(Page<RecordedDecision>))]
+[JsonSerializable(typeof(RecordedDecision))]
 internal sealed partial class ReinJsonContext : JsonSerializerContext;
 
 internal sealed record CreateKeyBody(string Name, string Role, DateTimeOffset? ExpiresAt);
 
 internal sealed record CreateProjectBody(string Id, string? Name);
+
+/// <summary>A listing the server answers whole, without cursors.</summary>
+internal sealed record ItemList<T>(IReadOnlyList<T> Items);
+
+internal sealed record PushPolicyBody(string Source, string? File, bool Activate);
+
+internal sealed record ActivatePolicyBody(int Version);
+
+internal sealed record BacktestBody(int Version, DateTimeOffset? Since, int? Limit);
+
+internal sealed record KillSwitchBody(string Scope, string Target, string? Agent, string? Reason);

@@ -28,8 +28,8 @@ public sealed class RunsClient
             ("status", q.Status),
             ("session", q.Session),
             ("user", q.User),
-            ("from", Time(q.From)),
-            ("to", Time(q.To)),
+            ("from", ReinClient.Time(q.From)),
+            ("to", ReinClient.Time(q.To)),
             ("minCost", q.MinCost?.ToString(CultureInfo.InvariantCulture)),
             ("hasError", q.HasError is { } hasError ? (hasError ? "true" : "false") : null),
             ("tool", q.Tool),
@@ -79,7 +79,7 @@ public sealed class RunsClient
     public Task<RunAggregates> AggregateAsync(string? bucket = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? agent = null, CancellationToken cancellationToken = default) =>
         _client.SendAsync(
             HttpMethod.Get,
-            "api/v1/runs/aggregate" + ReinClient.Query(("bucket", bucket), ("from", Time(from)), ("to", Time(to)), ("agent", agent)),
+            "api/v1/runs/aggregate" + ReinClient.Query(("bucket", bucket), ("from", ReinClient.Time(from)), ("to", ReinClient.Time(to)), ("agent", agent)),
             null,
             ReinJsonContext.Default.RunAggregates,
             cancellationToken);
@@ -101,7 +101,4 @@ public sealed class RunsClient
         var body = JsonContent.Create(settings, ReinJsonContext.Default.TraceSettings);
         return _client.SendAsync(HttpMethod.Put, "api/v1/traces/settings", body, ReinJsonContext.Default.TraceSettings, cancellationToken);
     }
-
-    private static string? Time(DateTimeOffset? value) =>
-        value?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 
 namespace Rein.Client.Tests;
 
@@ -112,17 +111,4 @@ public sealed class ResponseHandlingTests
 
     private static ReinClient Client(HttpMessageHandler handler) =>
         new(new HttpClient(handler) { BaseAddress = new Uri("http://rein.test/") }, "rein_key");
-
-    private sealed class CannedHandler(HttpStatusCode status, string body, string mediaType) : HttpMessageHandler
-    {
-        public HttpRequestMessage? LastRequest { get; private set; }
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            LastRequest = request;
-            var response = new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, mediaType), RequestMessage = request };
-            response.Headers.Add("X-Request-Id", "req-7");
-            return Task.FromResult(response);
-        }
-    }
 }

@@ -11,8 +11,10 @@ public static class ApiCommand
     /// <summary>How long one request may take before the CLI gives up on the server.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Runs the action with a client for the resolved server and key, and reports any failure as one line.</summary>
-    public static void SetApiAction(this Command command, GlobalOptions globals, Func<CliContext, CancellationToken, Task<int>> action)
+    /// <summary>Runs the action with a client for the resolved server and key, and reports any failure as one line. A
+    /// command whose own exit codes could be mistaken for a failure's (<c>rein gate</c>) passes the one code every failure
+    /// exits with.</summary>
+    public static void SetApiAction(this Command command, GlobalOptions globals, Func<CliContext, CancellationToken, Task<int>> action, int? failureExitCode = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(globals);
@@ -41,7 +43,8 @@ public static class ApiCommand
             }
             catch (Exception e)
             {
-                return Failures.Report(e, connection, Console.Error);
+                var code = Failures.Report(e, connection, Console.Error);
+                return failureExitCode ?? code;
             }
         });
     }

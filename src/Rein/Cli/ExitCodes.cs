@@ -19,4 +19,12 @@ public static class ExitCodes
 
     /// <summary>The audit chain failed verification.</summary>
     public const int AuditBroken = 5;
+
+    /// <summary><c>rein gate</c> only: the gate answered deny. (That command exits <see cref="Failed"/> for every failure,
+    /// so this code cannot be mistaken for <see cref="Unreachable"/>.)</summary>
+    public const int GateDenied = 3;
+
+    /// <summary><c>rein gate</c> only: the gate answered confirm or require_approval. (That command exits
+    /// <see cref="Failed"/> for every failure, so this code cannot be mistaken for <see cref="Unauthorized"/>.)</summary>
+    public const int GateNeedsConfirmation = 4;
 }

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using Rein.Cli.Audit;
+using Rein.Cli.Gate;
 using Rein.Cli.Keys;
+using Rein.Cli.Policies;
 using Rein.Cli.Projects;
 using Rein.Cli.Runs;
 using Rein.Cli.Serve;
@@ -48,6 +50,11 @@ public static class ReinCli
         root.Subcommands.Add(ProjectsCommand.Create(globals));
         root.Subcommands.Add(AuditCommand.Create(globals));
         root.Subcommands.Add(RunsCommand.Create(globals));
+        root.Subcommands.Add(PolicyCommand.Create(globals));
+        root.Subcommands.Add(KillCommand.Kill(globals));
+        root.Subcommands.Add(KillCommand.Unkill(globals));
+        root.Subcommands.Add(GateCommand.Create(globals));
+        root.Subcommands.Add(DecisionsCommand.Create(globals));
         return root;
     }
 
