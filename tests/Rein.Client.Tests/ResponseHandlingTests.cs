@@ -109,6 +109,33 @@ public sealed class ResponseHandlingTests
         Assert.Equal(2, count);
     }
 
+    [Fact]
+    public async Task ProblemWithExtensionMembers_KeepsThemAndReadsAPolicyRejection()
+    {
+        const string body = """{"title":"Invalid policy","status":422,"detail":"p.yaml:3:1: unknown key 'rulez'","requestId":"r-2","problems":[{"file":"p.yaml","line":3,"column":1,"message":"unknown key 'rulez'"}],"hint":"see docs"}""";
+        using var client = Client(new CannedHandler(HttpStatusCode.UnprocessableEntity, body, "application/problem+json"));
+
+        var e = await Assert.ThrowsAsync<ReinApiException>(() => client.Policies.PushAsync("name: p", "p.yaml", cancellationToken: Ct));
+
+        Assert.Equal(["hint", "problems"], e.Extensions.Keys.Order());
+        Assert.Equal("see docs", e.Extensions["hint"].GetString());
+        var rejection = PolicyRejection.From(e);
+        Assert.NotNull(rejection);
+        Assert.Equal([new PolicyFileProblem("p.yaml", 3, 1, "unknown key 'rulez'")], rejection.Problems);
+        Assert.Empty(rejection.Tests);
+    }
+
+    [Fact]
+    public async Task PolicyRejectionFrom_ErrorThatIsNotA422_IsNull()
+    {
+        const string body = """{"title":"Conflict","status":409,"detail":"no","problems":[{"file":"p.yaml","line":3,"column":1,"message":"x"}]}""";
+        using var client = Client(new CannedHandler(HttpStatusCode.Conflict, body, "application/problem+json"));
+
+        var e = await Assert.ThrowsAsync<ReinApiException>(() => client.Policies.PushAsync("name: p", cancellationToken: Ct));
+
+        Assert.Null(PolicyRejection.From(e));
+    }
+
     private static ReinClient Client(HttpMessageHandler handler) =>
         new(new HttpClient(handler) { BaseAddress = new Uri("http://rein.test/") }, "rein_key");
 }

@@ -3,6 +3,12 @@ using Rein.Core.Expressions;
 
 namespace Rein.Core.Policies;
 
+/// <summary>
+/// Decides one action: the rules whose tools match and whose <c>when</c> holds are the matching rules; the most
+/// restrictive effect among them and any exceeded budget wins, so rule order never matters; <c>default</c> applies only
+/// when no rule matched. An error in a matching rule's <c>when</c>, <c>message</c> or rate-limit key makes that rule
+/// deny (fail closed). Reasons are the deciding rules, redaction is the union over matching rules.
+/// </summary>
 public static class PolicyEvaluator
 {
     /// <summary>Never throws: any error in a matching rule makes the decision deny with the error in the reasons.</summary>

@@ -42,14 +42,7 @@ public static class DecisionsCommand
         var policy = new Option<string?>("--policy") { Description = "Only decisions made by this policy" };
         var since = PointOption("--since", "Only decisions made at or after this");
         var until = PointOption("--until", "Only decisions made before this");
-        var limit = new Option<int>("--limit", "-n") { Description = $"How many decisions, newest first (at most {MaxListed})", DefaultValueFactory = _ => 50 };
-        limit.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > MaxListed)
-            {
-                result.AddError($"--limit must be from 1 to {MaxListed}");
-            }
-        });
+        var limit = WholeNumbers.Option("--limit", $"How many decisions, newest first (at most {MaxListed})", "a number of decisions", 1, MaxListed, 50, "-n");
         var command = new Command("list", "List decisions, newest first: id, time, agent, tool, effect, policy version, deciding rules, latency.")
         {
             effect, agent, tool, rule, run, policy, since, until, limit,

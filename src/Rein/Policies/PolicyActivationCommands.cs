@@ -81,14 +81,8 @@ public static class PolicyActivationCommands
     public static Command Backtest(GlobalOptions globals)
     {
         var name = PolicyCommand.NameArgument();
-        var version = new Option<int>("--version") { Description = "The candidate version", Required = true, HelpName = "version" };
-        version.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 1)
-            {
-                result.AddError("--version: a version is a whole number from 1");
-            }
-        });
+        var version = WholeNumbers.OptionalOption("--version", "The candidate version", "a version");
+        version.Required = true;
         var since = new Option<DateTimeOffset?>("--since")
         {
             Description = $"Replay decisions made since then: {TimeArguments.PointHelp} [default: the server's]",
@@ -114,7 +108,7 @@ public static class PolicyActivationCommands
         };
         command.SetApiAction(globals, async (context, cancellationToken) =>
         {
-            var result = await context.Client.Policies.BacktestAsync(context.Parse.GetValue(name)!, context.Parse.GetValue(version), context.Parse.GetValue(since), cancellationToken: cancellationToken);
+            var result = await context.Client.Policies.BacktestAsync(context.Parse.GetValue(name)!, context.Parse.GetValue(version)!.Value, context.Parse.GetValue(since), cancellationToken: cancellationToken);
             var output = context.Output;
             if (output.IsJson)
             {

@@ -34,18 +34,7 @@ public static class PolicyCommand
     public static Argument<string> NameArgument() => new("name") { Description = "The policy's name (its 'name:' key)" };
 
     /// <summary>A version number argument: a whole number from 1.</summary>
-    public static Argument<int> VersionArgument(string name, string description)
-    {
-        var version = new Argument<int>(name) { Description = description };
-        version.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 1)
-            {
-                result.AddError($"{name}: a version is a whole number from 1");
-            }
-        });
-        return version;
-    }
+    public static Argument<int> VersionArgument(string name, string description) => WholeNumbers.Argument(name, description, "a version");
 
     private static Command Push(GlobalOptions globals)
     {
@@ -182,14 +171,7 @@ public static class PolicyCommand
     private static Command Show(GlobalOptions globals)
     {
         var name = NameArgument();
-        var versionOption = new Option<int?>("--version") { Description = "The version [default: the active one, else the latest]", HelpName = "version" };
-        versionOption.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() < 1)
-            {
-                result.AddError("--version: a version is a whole number from 1");
-            }
-        });
+        var versionOption = WholeNumbers.OptionalOption("--version", "The version [default: the active one, else the latest]", "a version");
         var command = new Command("show", "Show one version of a policy: hash, mode, agents, who pushed it, its tests, and its source.") { name, versionOption };
         command.SetApiAction(globals, async (context, cancellationToken) =>
         {
@@ -243,14 +225,7 @@ public static class PolicyCommand
         var name = NameArgument();
         var from = VersionArgument("from", "The older version");
         var to = VersionArgument("to", "The newer version");
-        var context = new Option<int>("--context", "-U") { Description = "Unchanged lines around each change", DefaultValueFactory = _ => PolicyText.DefaultContext };
-        context.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 0 or > 1000)
-            {
-                result.AddError("--context must be from 0 to 1000");
-            }
-        });
+        var context = WholeNumbers.Option("--context", "Unchanged lines around each change", "a number of lines", 0, PolicyText.MaxContext, PolicyText.DefaultContext, "-U");
         var command = new Command("diff", "Show what changed between two versions as a unified diff: - removed, + added, with old and new line numbers.") { name, from, to, context };
         command.SetApiAction(globals, async (cli, cancellationToken) =>
         {

@@ -11,6 +11,9 @@ public static class PolicyText
     /// <summary>Lines of unchanged text around each change in a diff, as <c>diff -u</c> shows by default.</summary>
     public const int DefaultContext = 3;
 
+    /// <summary>More context than this is the whole file for any policy worth diffing; a bound keeps the option sane.</summary>
+    public const int MaxContext = 1000;
+
     /// <summary>Policy lines are cut here on a terminal; a policy file is at most 256 KiB, but one line can be most of it.</summary>
     public const int MaxLineLength = 2000;
 

@@ -38,11 +38,14 @@ public sealed class PolicyCommandLineTests : IDisposable
     [Theory]
     [InlineData("policy", "diff", "p", "1", "2", "--context", "1001")]
     [InlineData("policy", "diff", "p", "0", "2")]
+    [InlineData("policy", "diff", "p", "one", "2")]
+    [InlineData("policy", "diff", "p", "1", "2", "--context", "x")]
     [InlineData("policy", "activate", "p", "0")]
     [InlineData("policy", "show", "p", "--version", "0")]
     [InlineData("policy", "backtest", "p")]
     [InlineData("policy", "backtest", "p", "--version", "2", "--since", "yesterday")]
     [InlineData("decisions", "list", "--limit", "10001")]
+    [InlineData("decisions", "list", "--limit", "abc")]
     [InlineData("decisions", "list", "--effect", "maybe")]
     [InlineData("kill", "tool")]
     [InlineData("gate", "--tool", "t")]
@@ -51,6 +54,17 @@ public sealed class PolicyCommandLineTests : IDisposable
         var result = await RunAsync(args);
 
         Expect.Exit(ExitCodes.Usage, result);
+    }
+
+    [Theory]
+    [InlineData("decisions", "list")]
+    [InlineData("policy", "diff", "p", "1", "2")]
+    public async Task CommandLine_OptionsLeftAtTheirDefaults_AsksTheServer(params string[] args)
+    {
+        var result = await RunAsync(args);
+
+        Expect.Exit(ExitCodes.Unreachable, result);
+        Assert.Contains("cannot reach Rein", Expect.OneErrorLine(result), StringComparison.Ordinal);
     }
 
     [Fact]

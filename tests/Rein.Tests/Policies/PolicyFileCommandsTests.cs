@@ -125,6 +125,18 @@ public sealed class PolicyFileCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Test_ExamplePolicyOfTheRepository_PassesEveryTest()
+    {
+        var example = Path.Combine(ReinBinary.RepositoryRoot, "examples", "policies", "support-bot.yaml");
+
+        var test = await RunAsync("policy", "test", example);
+
+        Expect.Exit(ExitCodes.Ok, test);
+        Assert.Matches(@"^\d+ passed, 0 failed$", test.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        Assert.DoesNotContain("FAIL", test.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Check_NoFiles_IsAUsageError()
     {
         var check = await RunAsync("policy", "check");
