@@ -1,7 +1,6 @@
 namespace Rein.Core.Expressions;
 
-// CONTRACT (issue 4): the public surface of the CEL subset. Bodies marked "contract stub" are replaced by the
-// implementation; signatures change only by agreement.
+// CONTRACT (issue 4): the public surface of the CEL subset; signatures change only by agreement.
 
 /// <summary>A compile-time problem at a 1-based line and column of the file the expression came from.</summary>
 public sealed record ExpressionProblem(string Message, int Line, int Column)
@@ -90,10 +89,24 @@ public readonly record struct ExpressionResult(object? Value, string? Error)
 /// <summary>A parsed, checked and cost-bounded expression, safe to evaluate concurrently.</summary>
 public sealed class CompiledExpression
 {
+    private readonly EvalNode? _root;
+    private readonly int _variableCount;
+    private readonly int _localCount;
+    private readonly int _maxIterations;
+
     internal CompiledExpression(string source, long cost)
     {
         Source = source;
         Cost = cost;
+    }
+
+    internal CompiledExpression(string source, long cost, EvalNode root, int variableCount, int localCount, int maxIterations)
+        : this(source, cost)
+    {
+        _root = root;
+        _variableCount = variableCount;
+        _localCount = localCount;
+        _maxIterations = maxIterations;
     }
 
     public string Source { get; }
@@ -105,7 +118,32 @@ public sealed class CompiledExpression
     public IReadOnlySet<string> Selections { get; init; } = new HashSet<string>();
 
     /// <summary>Evaluates with variables in the environment's order. Never throws for any input.</summary>
-    public ExpressionResult Evaluate(object?[] variables) => throw new NotImplementedException("contract stub");
+    public ExpressionResult Evaluate(object?[] variables)
+    {
+        if (_root is null)
+        {
+            return new ExpressionResult(null, "expression was not compiled");
+        }
+
+        if (variables is null || variables.Length < _variableCount)
+        {
+            return new ExpressionResult(null, $"expected {_variableCount} variables, got {variables?.Length ?? 0}");
+        }
+
+        var buffer = default(LocalBuffer);
+        Span<object?> locals = _localCount <= LocalBuffer.Length ? buffer[.._localCount] : new object?[_localCount];
+        var frame = new Frame(variables, locals, _maxIterations);
+        try
+        {
+            var value = _root.Eval(ref frame);
+            return value is ExpressionError error ? new ExpressionResult(null, error.Message) : new ExpressionResult(value, null);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Evaluation must never throw: a bug or a misbehaving IExpressionObject becomes an error result.
+            return new ExpressionResult(null, $"evaluation failed: {e.Message}");
+        }
+    }
 }
 
 public static class Expression
@@ -113,11 +151,11 @@ public static class Expression
     /// <exception cref="ExpressionCompileException">The source does not parse, uses an unknown name or a wrong number
     /// of arguments, or exceeds a limit; problems are in the coordinates given by <paramref name="origin"/>.</exception>
     public static CompiledExpression Compile(string source, ExpressionEnvironment environment, ExpressionLimits? limits = null, SourceOrigin? origin = null) =>
-        throw new NotImplementedException("contract stub");
+        Compiler.Compile(source, environment, limits ?? ExpressionLimits.Default, origin ?? SourceOrigin.Start);
 
     /// <summary>Converts a JSON value to an expression value: integral numbers to int (long), other numbers to double.</summary>
-    public static object? FromJson(System.Text.Json.JsonElement json) => throw new NotImplementedException("contract stub");
+    public static object? FromJson(System.Text.Json.JsonElement json) => Values.FromJson(json);
 
     /// <summary>How a value prints in messages and <c>string()</c>.</summary>
-    public static string Format(object? value) => throw new NotImplementedException("contract stub");
+    public static string Format(object? value) => Values.Format(value);
 }
