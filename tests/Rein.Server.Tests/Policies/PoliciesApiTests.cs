@@ -354,7 +354,7 @@ public sealed class PoliciesApiTests(PoliciesApiFixture fixture) : IClassFixture
     public async Task Activate_BadBody_Is400(string body, string detail)
     {
         using var admin = Admin();
-        await PushAsync(admin, "http-activate-bad");
+        await EnsurePushedAsync(admin, "http-activate-bad");
 
         var (response, problem) = await ProblemOf(admin.PostAsync("/api/v1/policies/http-activate-bad/activate", Json(body), Ct));
 

@@ -81,7 +81,7 @@ public abstract class PolicyServiceTests : PolicyTestBase
         var again = await PushAsync(1);
 
         Assert.False(again.Created);
-        Assert.Equal(first.Version, again.Version);
+        Assert.Equivalent(first.Version, again.Version, strict: true);
         Assert.Equal(2, (await Policies.GetAsync(H.Admin, "refunds", Ct))!.Policy.LatestVersion);
         Assert.Equal(epoch, await EpochAsync());
         Assert.Equal(audited, (await AuditActionsAsync()).Count);
@@ -264,7 +264,7 @@ public abstract class PolicyServiceTests : PolicyTestBase
 
         var active = await Policies.ActivateAsync(H.Admin, "refunds", 2, Ct);
 
-        Assert.Equal(second.Version, active);
+        Assert.Equivalent(second.Version, active, strict: true);
         Assert.Equal(epoch + 1, await EpochAsync());
         var entry = (await H.Audit.ListAsync(H.Admin.ProjectId, null, 1, null, Ct))[0];
         Assert.Equal(("policy.activate", "policy", "refunds", H.Admin.KeyId), (entry.Action, entry.ObjectType, entry.ObjectId, entry.Actor));
