@@ -144,6 +144,39 @@ public abstract class PolicyServiceTests : PolicyTestBase
         Assert.Equal(0, await CountAsync("policy_versions"));
     }
 
+    [Fact]
+    public async Task PushAsync_WithConditionsAndTheirTests_StoresTheVersion_AnUnknownNameInAConditionIs422AtItsLine()
+    {
+        const string source = """
+            name: payments
+            agents: ["support-*"]
+            default: allow
+            rules:
+              - name: large refunds go to finance
+                tools: ["payments.refund"]
+                when: args.amount > 50
+                effect: require_approval
+                route: finance
+            tests:
+              - name: big refund needs finance
+                input: { tool: payments.refund, args: { amount: 500 } }
+                expect: { effect: require_approval, route: finance }
+              - name: small refund passes
+                input: { tool: payments.refund, args: { amount: 5 } }
+                expect: { effect: allow }
+            """;
+
+        var pushed = await Policies.PushAsync(H.Admin, source, "payments.yaml", true, Ct);
+        var problem = await Assert.ThrowsAsync<ReinProblemException>(() =>
+            Policies.PushAsync(H.Admin, source.Replace("args.amount > 50", "argz.amount > 50", StringComparison.Ordinal), "payments.yaml", false, Ct));
+
+        Assert.Equal((2, true), (pushed.Version.TestsPassed, pushed.Active));
+        Assert.Equal(422, problem.Status);
+        var unknown = Assert.Single(Assert.IsAssignableFrom<IReadOnlyList<PolicyProblem>>(problem.Extensions["problems"]));
+        Assert.Equal(7, unknown.Line);
+        Assert.Contains("argz", unknown.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Refunds")]
     [InlineData("-refunds")]
