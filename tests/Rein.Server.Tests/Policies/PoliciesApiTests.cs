@@ -354,11 +354,9 @@ public sealed class PoliciesApiTests(PoliciesApiFixture fixture) : IClassFixture
     public async Task Activate_BadBody_Is400(string body, string detail)
     {
         using var admin = Admin();
-        // One policy per case: the cases share one host.
-        var name = "http-activate-bad-" + Guid.NewGuid().ToString("N")[..8];
-        await PushAsync(admin, name);
+        await EnsurePushedAsync(admin, "http-activate-bad");
 
-        var (response, problem) = await ProblemOf(admin.PostAsync($"/api/v1/policies/{name}/activate", Json(body), Ct));
+        var (response, problem) = await ProblemOf(admin.PostAsync("/api/v1/policies/http-activate-bad/activate", Json(body), Ct));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(detail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);

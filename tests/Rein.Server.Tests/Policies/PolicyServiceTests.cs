@@ -81,7 +81,7 @@ public abstract class PolicyServiceTests : PolicyTestBase
         var again = await PushAsync(1);
 
         Assert.False(again.Created);
-        Assert.Equal((first.Version.Version, first.Version.Hash), (again.Version.Version, again.Version.Hash));
+        Assert.Equivalent(first.Version, again.Version, strict: true);
         Assert.Equal(2, (await Policies.GetAsync(H.Admin, "refunds", Ct))!.Policy.LatestVersion);
         Assert.Equal(epoch, await EpochAsync());
         Assert.Equal(audited, (await AuditActionsAsync()).Count);
@@ -142,6 +142,39 @@ public abstract class PolicyServiceTests : PolicyTestBase
         Assert.False(string.IsNullOrEmpty(failure.Failure));
         Assert.Contains("1 of 1 tests", problem.Message, StringComparison.Ordinal);
         Assert.Equal(0, await CountAsync("policy_versions"));
+    }
+
+    [Fact]
+    public async Task PushAsync_WithConditionsAndTheirTests_StoresTheVersion_AnUnknownNameInAConditionIs422AtItsLine()
+    {
+        const string source = """
+            name: payments
+            agents: ["support-*"]
+            default: allow
+            rules:
+              - name: large refunds go to finance
+                tools: ["payments.refund"]
+                when: args.amount > 50
+                effect: require_approval
+                route: finance
+            tests:
+              - name: big refund needs finance
+                input: { tool: payments.refund, args: { amount: 500 } }
+                expect: { effect: require_approval, route: finance }
+              - name: small refund passes
+                input: { tool: payments.refund, args: { amount: 5 } }
+                expect: { effect: allow }
+            """;
+
+        var pushed = await Policies.PushAsync(H.Admin, source, "payments.yaml", true, Ct);
+        var problem = await Assert.ThrowsAsync<ReinProblemException>(() =>
+            Policies.PushAsync(H.Admin, source.Replace("args.amount > 50", "argz.amount > 50", StringComparison.Ordinal), "payments.yaml", false, Ct));
+
+        Assert.Equal((2, true), (pushed.Version.TestsPassed, pushed.Active));
+        Assert.Equal(422, problem.Status);
+        var unknown = Assert.Single(Assert.IsAssignableFrom<IReadOnlyList<PolicyProblem>>(problem.Extensions["problems"]));
+        Assert.Equal(7, unknown.Line);
+        Assert.Contains("argz", unknown.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -264,7 +297,7 @@ public abstract class PolicyServiceTests : PolicyTestBase
 
         var active = await Policies.ActivateAsync(H.Admin, "refunds", 2, Ct);
 
-        Assert.Equal((second.Version.Version, second.Version.Hash), (active.Version, active.Hash));
+        Assert.Equivalent(second.Version, active, strict: true);
         Assert.Equal(epoch + 1, await EpochAsync());
         var entry = (await H.Audit.ListAsync(H.Admin.ProjectId, null, 1, null, Ct))[0];
         Assert.Equal(("policy.activate", "policy", "refunds", H.Admin.KeyId), (entry.Action, entry.ObjectType, entry.ObjectId, entry.Actor));
