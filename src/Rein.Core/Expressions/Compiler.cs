@@ -41,7 +41,8 @@ internal static class Compiler
 
         if (problems.Count > 0)
         {
-            throw new ExpressionCompileException(problems);
+            // In source order, whatever order the checker found them in.
+            throw new ExpressionCompileException([.. problems.OrderBy(p => p.Line).ThenBy(p => p.Column)]);
         }
 
         return new CompiledExpression(source, cost, root, environment.Variables.Count, binder.LocalCount, limits.MaxIterations)

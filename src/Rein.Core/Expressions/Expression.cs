@@ -130,7 +130,9 @@ public sealed class CompiledExpression
             return new ExpressionResult(null, $"expected {_variableCount} variables, got {variables?.Length ?? 0}");
         }
 
-        var frame = new Frame(variables, _localCount == 0 ? null : new object?[_localCount], _maxIterations);
+        var buffer = default(LocalBuffer);
+        Span<object?> locals = _localCount <= LocalBuffer.Length ? buffer[.._localCount] : new object?[_localCount];
+        var frame = new Frame(variables, locals, _maxIterations);
         try
         {
             var value = _root.Eval(ref frame);

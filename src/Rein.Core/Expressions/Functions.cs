@@ -11,6 +11,7 @@ internal static class Functions
     public static object? Size(object? value) => value switch
     {
         string s => Values.Box(Values.CodePointCount(s)),
+        object?[] array => Values.Box(array.Length),
         IReadOnlyList<object?> list => Values.Box(list.Count),
         IReadOnlyDictionary<string, object?> map => Values.Box(map.Count),
         _ => Values.NoOverload("size", value),
@@ -176,6 +177,16 @@ internal static class Patterns
         {
             error = $"regular expression not supported (no backreferences or lookaround): {e.Message}";
             return null;
+        }
+
+        try
+        {
+            // The first match of a non-backtracking regex builds its first automaton states and compiles the engine's
+            // code; doing that here keeps it out of the first evaluation's RegexTimeout.
+            regex.IsMatch(string.Empty);
+        }
+        catch (RegexMatchTimeoutException)
+        {
         }
 
         if (Cache.Count < MaxCached)

@@ -12,12 +12,14 @@ internal enum MacroKind
 /// <summary>The elements a macro iterates: a list's elements or a map's keys (CEL).</summary>
 internal struct MacroItems : IDisposable
 {
+    private readonly object?[]? _array;
     private readonly IReadOnlyList<object?>? _list;
     private readonly IEnumerator<string>? _keys;
     private int _index;
 
-    private MacroItems(IReadOnlyList<object?>? list, IEnumerator<string>? keys)
+    private MacroItems(object?[]? array, IReadOnlyList<object?>? list, IEnumerator<string>? keys)
     {
+        _array = array;
         _list = list;
         _keys = keys;
         _index = 0;
@@ -27,11 +29,15 @@ internal struct MacroItems : IDisposable
     {
         switch (range)
         {
+            // JSON arrays are object?[]: indexing the array directly avoids the slow interface path of arrays.
+            case object?[] array:
+                items = new MacroItems(array, null, null);
+                return true;
             case IReadOnlyList<object?> list:
-                items = new MacroItems(list, null);
+                items = new MacroItems(null, list, null);
                 return true;
             case IReadOnlyDictionary<string, object?> map:
-                items = new MacroItems(null, map.Keys.GetEnumerator());
+                items = new MacroItems(null, null, map.Keys.GetEnumerator());
                 return true;
             default:
                 items = default;
@@ -41,7 +47,15 @@ internal struct MacroItems : IDisposable
 
     public bool MoveNext(out object? item)
     {
-        if (_list is not null)
+        if (_array is not null)
+        {
+            if (_index < _array.Length)
+            {
+                item = Values.Normalize(_array[_index++]);
+                return true;
+            }
+        }
+        else if (_list is not null)
         {
             if (_index < _list.Count)
             {
@@ -106,7 +120,7 @@ internal sealed class MacroNode(MacroKind kind, EvalNode range, int slot, EvalNo
 
     private object? Quantify(ref Frame frame, ref MacroItems items, bool decidingValue)
     {
-        var locals = frame.Locals!;
+        var locals = frame.Locals;
         object? error = null;
         while (items.MoveNext(out var item))
         {
@@ -135,7 +149,7 @@ internal sealed class MacroNode(MacroKind kind, EvalNode range, int slot, EvalNo
 
     private object? ExactlyOne(ref Frame frame, ref MacroItems items)
     {
-        var locals = frame.Locals!;
+        var locals = frame.Locals;
         var count = 0;
         while (items.MoveNext(out var item))
         {
@@ -164,7 +178,7 @@ internal sealed class MacroNode(MacroKind kind, EvalNode range, int slot, EvalNo
 
     private object? Collect(ref Frame frame, ref MacroItems items)
     {
-        var locals = frame.Locals!;
+        var locals = frame.Locals;
         var results = new List<object?>();
         while (items.MoveNext(out var item))
         {

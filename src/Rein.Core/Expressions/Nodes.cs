@@ -1,11 +1,13 @@
+using System.Runtime.CompilerServices;
+
 namespace Rein.Core.Expressions;
 
-/// <summary>The state of one evaluation: variables by slot, macro iteration variables by slot, and the iteration
-/// count checked against <see cref="ExpressionLimits.MaxIterations"/>.</summary>
-internal struct Frame(object?[] variables, object?[]? locals, int maxIterations)
+/// <summary>The state of one evaluation: variables by slot, macro iteration variables by slot (on the stack when
+/// there are few), and the iteration count checked against <see cref="ExpressionLimits.MaxIterations"/>.</summary>
+internal ref struct Frame(object?[] variables, Span<object?> locals, int maxIterations)
 {
     public readonly object?[] Variables = variables;
-    public readonly object?[]? Locals = locals;
+    public readonly Span<object?> Locals = locals;
     public readonly int MaxIterations = maxIterations;
     public int Iterations;
 
@@ -14,6 +16,16 @@ internal struct Frame(object?[] variables, object?[]? locals, int maxIterations)
 
     public readonly ExpressionError IterationError() =>
         new($"expression ran more than {MaxIterations} iterations (MaxIterations)");
+}
+
+/// <summary>Room for the iteration variables of an expression with few macros, so that evaluating it allocates
+/// nothing for them.</summary>
+[InlineArray(Length)]
+internal struct LocalBuffer
+{
+    public const int Length = 8;
+
+    private object? _element;
 }
 
 /// <summary>A checked expression node. <see cref="Eval"/> returns a value or an <see cref="ExpressionError"/>; it
@@ -37,7 +49,7 @@ internal sealed class VariableNode(int slot) : EvalNode
 
 internal sealed class LocalNode(int slot) : EvalNode
 {
-    public override object? Eval(ref Frame frame) => frame.Locals![slot];
+    public override object? Eval(ref Frame frame) => frame.Locals[slot];
 }
 
 internal sealed class SelectNode(EvalNode target, string field) : EvalNode
@@ -52,6 +64,9 @@ internal sealed class SelectNode(EvalNode target, string field) : EvalNode
     {
         switch (value)
         {
+            // JSON objects are Dictionary: a class check and a direct call are cheaper than the interface.
+            case Dictionary<string, object?> dictionary:
+                return dictionary.TryGetValue(field, out var entry) ? Values.Normalize(entry) : NoSuchKey(field);
             case IReadOnlyDictionary<string, object?> map:
                 return map.TryGetValue(field, out var item) ? Values.Normalize(item) : NoSuchKey(field);
             case IExpressionObject obj:
@@ -94,6 +109,10 @@ internal sealed class IndexNode(EvalNode target, EvalNode index) : EvalNode
 
         switch (value)
         {
+            case object?[] array when TryGetPosition(key, out var position):
+                return position >= 0 && position < array.Length
+                    ? Values.Normalize(array[position])
+                    : Values.Error($"index {position} out of range for a list of size {array.Length}");
             case IReadOnlyList<object?> list:
                 if (TryGetPosition(key, out var i))
                 {

@@ -170,6 +170,16 @@ internal static class Operators
     {
         switch (container)
         {
+            case object?[] array:
+                foreach (var item in array)
+                {
+                    if (Values.Equal(element, Values.Normalize(item)))
+                    {
+                        return Values.True;
+                    }
+                }
+
+                return Values.False;
             case IReadOnlyList<object?> list:
                 for (var i = 0; i < list.Count; i++)
                 {

@@ -180,35 +180,41 @@ internal sealed class Parser
 
     private Syntax ParseUnary()
     {
-        if (At("-") && Peek(1).Kind is TokenKind.Int or TokenKind.Double && !IsPostfix(Peek(2)))
+        // CEL: "!" {"!"} Member and "-" {"-"} Member, read in a loop so that a long run of operators costs no stack.
+        List<Token>? operators = null;
+        while ((At("!") || At("-")) && !AtNegativeLiteral())
         {
-            // A negative literal is one literal, so that -9223372036854775808 fits.
-            var minus = Next();
-            var literal = Next();
-            if (literal.Kind == TokenKind.Double)
-            {
-                return Node(new LiteralSyntax(minus.Position, -(double)literal.Value!));
-            }
-
-            var magnitude = (ulong)literal.Value!;
-            if (magnitude > (ulong)long.MaxValue + 1)
-            {
-                throw new SyntaxErrorException(literal.Position, "integer literal out of range");
-            }
-
-            return Node(new LiteralSyntax(minus.Position, Values.Box(unchecked(-(long)magnitude))));
+            (operators ??= []).Add(Next());
         }
 
-        if (At("!") || At("-"))
+        var operand = AtNegativeLiteral() ? ParseNegativeLiteral() : ParseMember();
+        for (var i = (operators?.Count ?? 0) - 1; i >= 0; i--)
         {
-            Enter();
-            var op = Next();
-            var operand = ParseUnary();
-            _recursion--;
-            return Node(new UnarySyntax(op.Position, op.Text, operand));
+            operand = Node(new UnarySyntax(operators![i].Position, operators[i].Text, operand));
         }
 
-        return ParseMember();
+        return operand;
+    }
+
+    private bool AtNegativeLiteral() => At("-") && Peek(1).Kind is TokenKind.Int or TokenKind.Double && !IsPostfix(Peek(2));
+
+    /// <summary>A negative number is one literal, so that -9223372036854775808 fits.</summary>
+    private LiteralSyntax ParseNegativeLiteral()
+    {
+        var minus = Next();
+        var literal = Next();
+        if (literal.Kind == TokenKind.Double)
+        {
+            return Node(new LiteralSyntax(minus.Position, -(double)literal.Value!));
+        }
+
+        var magnitude = (ulong)literal.Value!;
+        if (magnitude > (ulong)long.MaxValue + 1)
+        {
+            throw new SyntaxErrorException(literal.Position, "integer literal out of range");
+        }
+
+        return Node(new LiteralSyntax(minus.Position, Values.Box(unchecked(-(long)magnitude))));
     }
 
     private static bool IsPostfix(Token token) => token.Kind == TokenKind.Punctuation && token.Text is "." or "[";
@@ -336,7 +342,6 @@ internal sealed class Parser
     private ListSyntax ParseList()
     {
         var open = Next();
-        Enter();
         var items = new List<Syntax>();
         while (!At("]"))
         {
@@ -350,14 +355,12 @@ internal sealed class Parser
         }
 
         Expect("]", "to close the list");
-        _recursion--;
         return Node(new ListSyntax(open.Position, [.. items]));
     }
 
     private MapSyntax ParseMap()
     {
         var open = Next();
-        Enter();
         var keys = new List<Syntax>();
         var values = new List<Syntax>();
         while (!At("}"))
@@ -374,7 +377,6 @@ internal sealed class Parser
         }
 
         Expect("}", "to close the map");
-        _recursion--;
         return Node(new MapSyntax(open.Position, [.. keys], [.. values]));
     }
 }

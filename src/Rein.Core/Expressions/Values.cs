@@ -58,7 +58,8 @@ internal static class Values
     /// expression types; the common types return at once.</summary>
     public static object? Normalize(object? value)
     {
-        if (value is null or string or long or bool or double)
+        // The types to convert are all value types; maps, lists and objects return after one check.
+        if (value is null or string or long or bool or double || !value.GetType().IsValueType)
         {
             return value;
         }

@@ -2,8 +2,8 @@ using Rein.Core.Expressions;
 
 namespace Rein.Core.Policies;
 
-// CONTRACT (issue 4): the public surface of policies in Rein.Core. Bodies marked "contract stub" are replaced by the
-// implementation; signatures change only by agreement.
+// CONTRACT (issue 4): the public surface of policies in Rein.Core; signatures change only by agreement. The parser,
+// evaluator, tests runner, diff and names are in the files beside this one.
 
 /// <summary>What the gate answers, in increasing order of restriction: among matching rules the largest wins.</summary>
 public enum Effect
@@ -143,7 +143,7 @@ public sealed class Policy
 
     public IReadOnlyList<PolicyTestCase> Tests { get; init; } = [];
 
-    /// <summary>The file as given, line endings normalised to \n.</summary>
+    /// <summary>The file as given, line endings normalised to \n, without a leading byte-order mark.</summary>
     public required string Source { get; init; }
 
     /// <summary><c>sha256:</c> and the hex SHA-256 of <see cref="Source"/> in UTF-8: a version's identity.</summary>
@@ -152,7 +152,13 @@ public sealed class Policy
     /// <summary>True when a budget or an expression reads the run's cost (so the gate must look it up).</summary>
     public bool NeedsRunCost { get; init; }
 
-    public bool BindsAgent(string agent) => throw new NotImplementedException("contract stub");
+    /// <summary>True when one of <see cref="Agents"/> matches the agent's name.</summary>
+    public bool BindsAgent(string agent) => Plan.BindsAgent(agent);
+
+    // Built on first use from the rules above, so a Policy made without the parser evaluates too.
+    internal PolicyPlan Plan => _plan ??= new PolicyPlan(this);
+
+    private PolicyPlan? _plan;
 }
 
 /// <summary>An earlier action of the run, oldest first.</summary>
@@ -219,7 +225,8 @@ public sealed record PolicyDecision
 
     public IReadOnlyList<DecisionReason> Reasons { get; init; } = [];
 
-    /// <summary>Rules whose tools and condition matched, in file order.</summary>
+    /// <summary>Rules whose tools and condition matched, in file order; a rule whose condition failed to evaluate is
+    /// listed too, since its error decided.</summary>
     public IReadOnlyList<string> MatchedRules { get; init; } = [];
 
     /// <summary>Approval route of the deciding rule when the effect is require_approval.</summary>
@@ -231,60 +238,4 @@ public sealed record PolicyDecision
 
     /// <summary>True when an evaluation error decided (fail closed).</summary>
     public bool Errored { get; init; }
-}
-
-public static class PolicyParser
-{
-    /// <exception cref="PolicyException">Every problem found, with file, line and column.</exception>
-    public static Policy Parse(string source, string file = "policy.yaml", PolicyLimits? limits = null) =>
-        throw new NotImplementedException("contract stub");
-}
-
-public static class PolicyEvaluator
-{
-    /// <summary>Never throws: any error in a matching rule makes the decision deny with the error in the reasons.</summary>
-    public static PolicyDecision Evaluate(Policy policy, GateInput input) => throw new NotImplementedException("contract stub");
-}
-
-public sealed record PolicyTestResult(string Name, int Line, bool Passed, string? Failure, PolicyDecision Decision);
-
-public sealed record PolicyTestReport(string Policy, IReadOnlyList<PolicyTestResult> Results)
-{
-    public int Passed => Results.Count(r => r.Passed);
-
-    public int Failed => Results.Count(r => !r.Passed);
-}
-
-public static class PolicyTests
-{
-    public static PolicyTestReport Run(Policy policy) => throw new NotImplementedException("contract stub");
-}
-
-public enum DiffKind
-{
-    Same,
-    Added,
-    Removed,
-}
-
-/// <summary>A line of a diff: its text and its numbers in the old and the new file.</summary>
-public sealed record DiffLine(DiffKind Kind, string Text, int? OldLine, int? NewLine);
-
-public static class TextDiff
-{
-    /// <summary>A line diff (longest common subsequence), bounded in time and memory by the policy size limit.</summary>
-    public static IReadOnlyList<DiffLine> Lines(string before, string after) => throw new NotImplementedException("contract stub");
-}
-
-/// <summary>The names effects and modes have in policy files, the API and the CLI: allow, confirm, require_approval, deny;
-/// enforce, warn, audit.</summary>
-public static class PolicyNames
-{
-    public static string ToName(this Effect effect) => throw new NotImplementedException("contract stub");
-
-    public static bool TryParseEffect(string? name, out Effect effect) => throw new NotImplementedException("contract stub");
-
-    public static string ToName(this PolicyMode mode) => throw new NotImplementedException("contract stub");
-
-    public static bool TryParseMode(string? name, out PolicyMode mode) => throw new NotImplementedException("contract stub");
 }

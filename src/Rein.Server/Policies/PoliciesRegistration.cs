@@ -12,7 +12,9 @@ public static class PoliciesRegistration
         ArgumentNullException.ThrowIfNull(rein);
         var services = rein.Services;
         services.AddSingleton<PolicyCatalog>();
-        // policy lifecycle (policy-server part) registers here
+        // policy lifecycle
+        services.AddSingleton<PolicyService>();
+        services.AddSingleton<KillSwitchService>();
 
         // gate and decision log (gate part)
         services.AddSingleton(sp => new GateStore(sp.GetRequiredService<Storage.ReinDatabase>()));
@@ -34,7 +36,8 @@ public static class PoliciesRegistration
     public static IEndpointRouteBuilder MapPoliciesApi(this IEndpointRouteBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        // policy lifecycle endpoints (policy-server part) map here
+        // policy lifecycle endpoints
+        api.MapPoliciesLifecycleApi().MapKillSwitchesApi();
 
         // gate and decision endpoints (gate part)
         api.MapGateApi();
