@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Rein.Server;
 
 /// <summary>Every log message of the server, with stable event ids grouped by capability:
-/// 1xxx hosting, 2xxx storage, 3xxx identity, 4xxx audit, 5xxx dashboard.</summary>
+/// 1xxx hosting, 2xxx storage, 3xxx identity, 4xxx audit, 5xxx dashboard, 6xxx traces, 7xxx policies and the gate.</summary>
 internal static partial class Log
 {
     // Hosting
@@ -78,4 +78,20 @@ internal static partial class Log
 
     [LoggerMessage(6006, LogLevel.Information, "Trace settings of project {ProjectId} changed by key {KeyId}: retention {RetentionDays} days, content capture {CaptureContent}")]
     public static partial void TraceSettingsChanged(ILogger logger, string projectId, string keyId, int retentionDays, bool captureContent);
+
+    // Policies (7001-7049: the lifecycle and kill switches). Policy sources never reach a log line: names, versions, hashes.
+    [LoggerMessage(7001, LogLevel.Information, "Policy {Name} version {Version} ({Hash}) pushed to project {ProjectId} by {Actor}")]
+    public static partial void PolicyPushed(ILogger logger, string name, int version, string hash, string projectId, string actor);
+
+    [LoggerMessage(7002, LogLevel.Information, "Policy push {What} to project {ProjectId} by {Actor} refused: {Reason}")]
+    public static partial void PolicyRefused(ILogger logger, string what, string projectId, string actor, string reason);
+
+    [LoggerMessage(7003, LogLevel.Information, "Policy {Name} {Action}: active version {Version} (was {Previous}) in project {ProjectId} by {Actor}")]
+    public static partial void PolicyActiveChanged(ILogger logger, string name, string action, string version, string previous, string projectId, string actor);
+
+    [LoggerMessage(7004, LogLevel.Warning, "Kill switch {Switch} on in project {ProjectId}, by {Actor}")]
+    public static partial void KillSwitchAdded(ILogger logger, string @switch, string projectId, string actor);
+
+    [LoggerMessage(7005, LogLevel.Information, "Kill switch {Switch} off in project {ProjectId}, by {Actor}")]
+    public static partial void KillSwitchRemoved(ILogger logger, string @switch, string projectId, string actor);
 }

@@ -48,6 +48,14 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
             problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [fieldProblem.FieldProblem ?? detail] };
         }
 
+        if (exception is ReinProblemException { Extensions.Count: > 0 } withExtensions)
+        {
+            foreach (var (name, value) in withExtensions.Extensions)
+            {
+                problem.Extensions[name] = value;
+            }
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

@@ -44,6 +44,10 @@ public sealed class ReinProblemException : Exception
     /// <summary>What is wrong with <see cref="Field"/>, without the field's name in front.</summary>
     public string? FieldProblem { get; private init; }
 
+    /// <summary>Members the problem details carry beside status, title and detail, such as the problems found in a
+    /// policy file; each value is written as JSON.</summary>
+    public IReadOnlyDictionary<string, object?> Extensions { get; init; } = new Dictionary<string, object?>();
+
     public static ReinProblemException Invalid(string field, string detail) =>
         new(StatusCodes.Status400BadRequest, "Invalid request", $"{field}: {detail}", field) { FieldProblem = detail };
 

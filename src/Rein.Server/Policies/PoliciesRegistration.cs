@@ -11,7 +11,9 @@ public static class PoliciesRegistration
         ArgumentNullException.ThrowIfNull(rein);
         var services = rein.Services;
         services.AddSingleton<PolicyCatalog>();
-        // policy lifecycle (policy-server part) registers here
+        // policy lifecycle
+        services.AddSingleton<PolicyService>();
+        services.AddSingleton<KillSwitchService>();
 
         // gate and decision log (gate part) register here
         return rein;
@@ -21,7 +23,8 @@ public static class PoliciesRegistration
     public static IEndpointRouteBuilder MapPoliciesApi(this IEndpointRouteBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
-        // policy lifecycle endpoints (policy-server part) map here
+        // policy lifecycle endpoints
+        api.MapPoliciesLifecycleApi().MapKillSwitchesApi();
 
         // gate and decision endpoints (gate part) map here
         return api;
