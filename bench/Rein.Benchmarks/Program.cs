@@ -9,6 +9,8 @@ return args.FirstOrDefault() switch
     "ingest-ceiling" => await TraceBulkInsertCeiling.RunAsync(args[1..]),
     "trace-load" => await TraceQueryDriver.LoadAsync(args[1..]),
     "query" => await TraceQueryDriver.QueryAsync(args[1..]),
+    "gate-eval" => await GateDrivers.EvaluateAsync(args[1..]),
+    "gate" => await GateDrivers.HttpAsync(args[1..]),
     _ => RunBenchmarks(args),
 };
 

@@ -94,4 +94,16 @@ internal static partial class Log
 
     [LoggerMessage(7005, LogLevel.Information, "Kill switch {Switch} off in project {ProjectId}, by {Actor}")]
     public static partial void KillSwitchRemoved(ILogger logger, string @switch, string projectId, string actor);
+
+    [LoggerMessage(7501, LogLevel.Warning, "Gate could not record {Decisions} decisions; they are answered deny (fail closed)")]
+    public static partial void GateWriteFailed(ILogger logger, int decisions, Exception exception);
+
+    [LoggerMessage(7502, LogLevel.Warning, "Gate queue full ({Queued} of {Capacity} decisions waiting); a request of project {ProjectId} is answered deny")]
+    public static partial void GateQueueFull(ILogger logger, int queued, int capacity, string projectId);
+
+    [LoggerMessage(7503, LogLevel.Warning, "Gate could not write the spans of {Decisions} decisions into their traces")]
+    public static partial void GateSpansFailed(ILogger logger, int decisions, Exception exception);
+
+    [LoggerMessage(7504, LogLevel.Debug, "Gate reloaded the rules of project {ProjectId} at epoch {Epoch}: {Policies} active policies, {KillSwitches} kill switches")]
+    public static partial void GateRulesLoaded(ILogger logger, string projectId, long epoch, int policies, int killSwitches);
 }

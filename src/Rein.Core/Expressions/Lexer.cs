@@ -162,7 +162,15 @@ internal static class Lexer
     private static string Describe(string source, int i)
     {
         var c = source[i];
-        return c is < ' ' or > '~' ? $"U+{char.ConvertToUtf32(source, i):X4}" : $"'{c}'";
+        if (c is >= ' ' and <= '~')
+        {
+            return $"'{c}'";
+        }
+
+        var codePoint = char.IsHighSurrogate(c) && i + 1 < source.Length && char.IsLowSurrogate(source[i + 1])
+            ? char.ConvertToUtf32(c, source[i + 1])
+            : c;
+        return $"U+{codePoint:X4}";
     }
 
     private static Token ReadNumber(string source, ref int i)

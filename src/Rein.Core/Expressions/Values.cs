@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -124,7 +125,13 @@ internal static class Values
 
     private static bool ListsEqual(IReadOnlyList<object?> left, IReadOnlyList<object?> right)
     {
-        if (left.Count != right.Count)
+        if (ReferenceEquals(left, right))
+        {
+            return true;
+        }
+
+        // Lists nested deeper than the stack allows are unequal unless they are the same list, rather than overflow it.
+        if (left.Count != right.Count || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             return false;
         }
@@ -142,7 +149,12 @@ internal static class Values
 
     private static bool MapsEqual(IReadOnlyDictionary<string, object?> left, IReadOnlyDictionary<string, object?> right)
     {
-        if (left.Count != right.Count)
+        if (ReferenceEquals(left, right))
+        {
+            return true;
+        }
+
+        if (left.Count != right.Count || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             return false;
         }
@@ -269,6 +281,7 @@ internal static class Values
 
     public static object? FromJson(JsonElement json)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (json.ValueKind)
         {
             case JsonValueKind.Object:

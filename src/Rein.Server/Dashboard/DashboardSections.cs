@@ -8,9 +8,18 @@ namespace Rein.Server.Dashboard;
 /// <param name="Summary">What the capability gives the user, as ARCHITECTURE.md describes it.</param>
 /// <param name="Available">False until the capability is built; its page then says so instead of showing anything.</param>
 /// <param name="Needs">The permission a key needs to see the entry.</param>
-public sealed record DashboardSection(string Name, string Slug, string Summary, bool Available, Permission Needs = Permission.Read)
+/// <param name="AlsoSlug">Another path whose pages belong to the section, such as the decision log under Policies.</param>
+public sealed record DashboardSection(string Name, string Slug, string Summary, bool Available, Permission Needs = Permission.Read, string? AlsoSlug = null)
 {
     public string Path => "/" + Slug;
+
+    /// <summary>True when a request path is one of the section's pages.</summary>
+    public bool Contains(string path) => Slug.Length == 0
+        ? path == "/"
+        : Under(path, Path) || (AlsoSlug is not null && Under(path, "/" + AlsoSlug));
+
+    private static bool Under(string path, string root) =>
+        path.Equals(root, StringComparison.OrdinalIgnoreCase) || path.StartsWith(root + "/", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>
@@ -30,7 +39,7 @@ public static class DashboardSections
         new("Policies", "policies",
             "Policy-as-code (YAML rules with CEL conditions) and one gate decision before each action (allow, confirm, require approval, deny), " +
             "with budgets that bound autonomy, kill switches and an append-only decision log.",
-            Available: false),
+            Available: true, AlsoSlug: "decisions"),
         new("Approvals", "approvals",
             "Human-in-the-loop queues with an evidence package, approvals bound to the exact arguments, and expiry that fails closed.",
             Available: false),

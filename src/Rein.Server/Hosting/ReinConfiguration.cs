@@ -38,6 +38,7 @@ public sealed class ReinConfiguration
         ("Identity", typeof(Identity.IdentityOptions)),
         ("Dashboard", typeof(Dashboard.DashboardOptions)),
         ("Traces", typeof(Traces.TracesOptions)),
+        ("Gate", typeof(Policies.GateOptions)),
     ];
 
     public T Get<T>() where T : class => (T)_settings[typeof(T)];

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Rein.Server.Policies;
 
@@ -15,7 +16,19 @@ public static class PoliciesRegistration
         services.AddSingleton<PolicyService>();
         services.AddSingleton<KillSwitchService>();
 
-        // gate and decision log (gate part) register here
+        // gate and decision log (gate part)
+        services.AddSingleton(sp => new GateStore(sp.GetRequiredService<Storage.ReinDatabase>()));
+        services.AddSingleton(sp => new DecisionSpans(sp.GetRequiredService<Traces.TraceIngest>(), sp.GetRequiredService<ILogger<DecisionSpans>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<DecisionSpans>());
+        services.AddSingleton(sp => new GateWriter(
+            sp.GetRequiredService<Storage.ReinDatabase>(), sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<Traces.TraceQueries>(),
+            sp.GetRequiredService<DecisionSpans>(), sp.GetRequiredService<Core.Traces.Redactor>(), sp.GetRequiredService<GateOptions>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GateWriter>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<GateWriter>());
+        services.AddSingleton(sp => new GateService(sp.GetRequiredService<GateWriter>()));
+        services.AddSingleton(sp => new DecisionLog(sp.GetRequiredService<GateStore>()));
+        services.AddSingleton(sp => new Backtest(
+            sp.GetRequiredService<GateStore>(), sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<GateOptions>(), sp.GetRequiredService<TimeProvider>()));
         return rein;
     }
 
@@ -26,7 +39,8 @@ public static class PoliciesRegistration
         // policy lifecycle endpoints
         api.MapPoliciesLifecycleApi().MapKillSwitchesApi();
 
-        // gate and decision endpoints (gate part) map here
+        // gate and decision endpoints (gate part)
+        api.MapGateApi();
         return api;
     }
 }

@@ -161,6 +161,10 @@ public sealed class TraceQueries
         return await EffectiveSettingsAsync(caller.ProjectId, cancellationToken);
     }
 
+    /// <summary>What a run has cost so far by its priced spans, for the gate's cost budget; null when no such run.</summary>
+    internal async Task<decimal?> RunCostAsync(string projectId, string runId, CancellationToken cancellationToken) =>
+        HexId(runId, 32) is { } id && await _store.GetRunAsync(projectId, id, cancellationToken) is { } run ? run.KnownCost : null;
+
     internal async Task<TraceSettings> EffectiveSettingsAsync(string projectId, CancellationToken cancellationToken) =>
         await _store.GetSettingsAsync(projectId, cancellationToken) ?? new TraceSettings(_options.RetentionDays, _options.CaptureContent);
 

@@ -11,7 +11,8 @@ public static class TracesRegistration
     {
         ArgumentNullException.ThrowIfNull(rein);
         var services = rein.Services;
-        services.AddSingleton(sp => CreateNormalizer(sp.GetRequiredService<TracesOptions>()));
+        services.AddSingleton(sp => CreateRedactor(sp.GetRequiredService<TracesOptions>()));
+        services.AddSingleton(sp => CreateNormalizer(sp.GetRequiredService<TracesOptions>(), sp.GetRequiredService<Redactor>()));
         services.AddSingleton<TraceStore>();
         services.AddSingleton<TraceWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<TraceWriter>());
@@ -27,11 +28,15 @@ public static class TracesRegistration
         return rein;
     }
 
-    internal static SpanNormalizer CreateNormalizer(TracesOptions options)
+    /// <summary>The secret detectors of traces, shared with every capability that stores what agents send.</summary>
+    internal static Redactor CreateRedactor(TracesOptions options) =>
+        new(new RedactionRules { Patterns = options.RedactPatterns, DropAttributes = options.DropAttributes });
+
+    internal static SpanNormalizer CreateNormalizer(TracesOptions options, Redactor? redactor = null)
     {
         var prices = PriceTable.Default.With(options.Prices.ToDictionary(
             p => p.Key, p => new ModelPrice(p.Value.Input ?? 0, p.Value.Output ?? 0, p.Value.CachedInput), StringComparer.OrdinalIgnoreCase));
-        var redactor = new Redactor(new RedactionRules { Patterns = options.RedactPatterns, DropAttributes = options.DropAttributes });
+        redactor ??= CreateRedactor(options);
         var limits = new TraceLimits
         {
             MaxAttributesPerSpan = options.MaxAttributesPerSpan,

@@ -25,6 +25,7 @@ public sealed class ExpressionCompileTests
         { "1 | 2", "1:3", "unexpected character '|'" },
         { "a # b", "1:3", "unexpected character '#'" },
         { "'ok' + \u0001", "1:8", "unexpected character U+0001" },
+        { "1 + \U0001F600", "1:5", "unexpected character U+1F600" },
         { "if", "1:1", "'if' is a reserved word" },
         { "args.while", "1:6", "'while' is a reserved word" },
         { "b'abc'", "1:1", "bytes literals are not supported" },
@@ -60,6 +61,15 @@ public sealed class ExpressionCompileTests
 
         Assert.Equal(position, $"{problem.Line}:{problem.Column}");
         Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compile_LoneSurrogate_IsNamedByItsCode()
+    {
+        // Not in the theory table: test data is serialized as UTF-8, which cannot carry a lone surrogate.
+        var problem = Assert.Single(Cel.Problems("\uDC00 + 1"));
+
+        Assert.Equal("1:1: unexpected character U+DC00", problem.ToString());
     }
 
     [Fact]

@@ -201,6 +201,16 @@ public sealed class ExpressionFunctionTests
     }
 
     [Fact]
+    public void Evaluate_MoreMacrosThanStackSlots_StillKeepsEachIterationVariable()
+    {
+        // Up to eight iteration variables live on the stack; more take an array.
+        var source = string.Join(" && ", Enumerable.Range(0, 12).Select(i => $"[{i}].all(v{i}, v{i} == {i})"));
+
+        Assert.Equal(true, Cel.Value(source));
+        Assert.Equal(false, Cel.Value(source.Replace("v11 == 11", "v11 == 10", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Matches_SamePatternTwice_SharesOneCompiledRegex()
     {
         var first = Patterns.TryCompile("^payments\\.", TimeSpan.FromSeconds(1), out _);

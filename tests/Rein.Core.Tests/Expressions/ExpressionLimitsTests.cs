@@ -91,6 +91,16 @@ public sealed class ExpressionLimitsTests
     }
 
     [Fact]
+    public void MaxDepth_OperatorsWithoutParentheses_AreCountedByTreeHeight()
+    {
+        var limits = Cel.Limits with { MaxDepth = 10 };
+
+        Assert.Equal(true, Cel.Evaluate(new string('!', 8) + "true", limits).Value);
+        Assert.Equal(false, Cel.Evaluate(new string('!', 9) + "true", limits).Value);
+        Assert.Contains("(MaxDepth)", Assert.Single(Cel.Problems(new string('!', 10) + "true", limits)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MaxCost_NestedMacros_AreAProblemThatNamesTheCost()
     {
         var problem = Assert.Single(Cel.Problems("args.to.all(a, args.to.all(b, args.to.all(c, a == b)))"));

@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Rein.Core.Policies;
+using Rein.Server.Identity;
+using Rein.Server.Traces.Otlp;
+
+namespace Rein.Server.Policies;
+
+/// <summary>
+/// <c>POST /api/v1/gate</c> (agent and admin keys), <c>/api/v1/decisions</c> (readers) and
+/// <c>POST /api/v1/policies/{name}/backtest</c> (admins). The endpoints read, bound and map;
+/// <see cref="GateService"/>, <see cref="DecisionLog"/> and <see cref="Backtest"/> do the work.
+/// </summary>
+public static class GateApi
+{
+    public const int MaxFilterLength = 256;
+
+    public static IEndpointRouteBuilder MapGateApi(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/gate", async Task<Results<Ok<GateDecision>, ProblemHttpResult>> (HttpContext http, GateService gate, GateOptions options, CancellationToken cancellationToken) =>
+        {
+            var body = await ReadAsync(http, options, cancellationToken);
+            var call = ToCall(body, http.Request.Headers["traceparent"].ToString());
+            return TypedResults.Ok(await gate.DecideAsync(http.Caller(), call, cancellationToken));
+        }).WithTags("Gate").RequireAuthorization(Permissions.Act).Accepts<GateRequestBody>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        var decisions = api.MapGroup("/decisions").WithTags("Gate").RequireAuthorization(Permissions.Read);
+        decisions.MapGet("", async (
+            HttpContext http,
+            DecisionLog log,
+            string? effect,
+            string? agent,
+            string? tool,
+            string? rule,
+            string? runId,
+            string? policy,
+            string? from,
+            string? to,
+            int? limit,
+            string? cursor,
+            CancellationToken cancellationToken) =>
+        {
+            var filter = new DecisionFilter
+            {
+                Effect = effect is null ? null : PolicyNames.TryParseEffect(effect, out var e) ? e.ToName() : throw ReinProblemException.Invalid("effect", $"'{effect}' is not an effect; use allow, confirm, require_approval or deny"),
+                Agent = Text("agent", agent),
+                Tool = Text("tool", tool),
+                Rule = Text("rule", rule),
+                RunId = Text("runId", runId),
+                Policy = Text("policy", policy),
+                From = Time("from", from),
+                To = Time("to", to),
+            };
+            if (filter is { From: { } start, To: { } end } && end <= start)
+            {
+                throw ReinProblemException.Invalid("to", "must be later than from");
+            }
+
+            if (cursor is not null && !DecisionIds.IsValid(cursor))
+            {
+                throw ReinProblemException.Invalid("cursor", "is not a cursor this server wrote; pass the next of the previous page");
+            }
+
+            var page = await log.ListAsync(http.Caller(), filter, cursor, Paging.Limit(limit, DecisionLog.MaxPageSize), cancellationToken);
+            return TypedResults.Ok(new ListResponse<DecisionResponse>(page.Items, page.Next));
+        }).ProducesProblem(StatusCodes.Status400BadRequest);
+
+        decisions.MapGet("/{id}", async (HttpContext http, DecisionLog log, string id, CancellationToken cancellationToken) =>
+        {
+            var caller = http.Caller();
+            var decision = DecisionIds.IsValid(id) ? await log.GetAsync(caller, id, cancellationToken) : null;
+            return decision is null
+                ? throw ReinProblemException.NotFound($"project {caller.ProjectId} has no decision {(id.Length > 40 ? id[..40] + "…" : id)}")
+                : TypedResults.Ok(decision);
+        }).ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapPost("/policies/{name}/backtest", async (HttpContext http, Backtest backtest, string name, BacktestRequest request, CancellationToken cancellationToken) =>
+            TypedResults.Ok(await backtest.RunAsync(http.Caller(), name, request, cancellationToken)))
+            .WithTags("Policies").RequireAuthorization(Permissions.Administer)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    private static async Task<GateRequestBody> ReadAsync(HttpContext http, GateOptions options, CancellationToken cancellationToken)
+    {
+        if (!IsJson(http.Request.ContentType))
+        {
+            throw new ReinProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", "the gate takes application/json");
+        }
+
+        var body = await OtlpBody.ReadAsync(http.Request, options.MaxRequestBytes, cancellationToken);
+        try
+        {
+            return body.Outcome switch
+            {
+                OtlpBodyOutcome.Ok => Parse(body.Body, options),
+                OtlpBodyOutcome.TooLarge => throw new ReinProblemException(StatusCodes.Status413PayloadTooLarge, "Payload Too Large",
+                    $"a gate request may be at most {options.MaxRequestBytes} bytes (Gate:MaxRequestBytes)"),
+                OtlpBodyOutcome.UnsupportedEncoding => throw new ReinProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", body.Problem!),
+                _ => throw ReinProblemException.Invalid("body", body.Problem!),
+            };
+        }
+        finally
+        {
+            body.Return();
+        }
+    }
+
+    private static GateRequestBody Parse(ReadOnlySpan<byte> json, GateOptions options)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<GateRequestBody>(json, GateJson.For(options.MaxJsonDepth))
+                ?? throw ReinProblemException.Invalid("body", "must be a JSON object, not null");
+        }
+        catch (JsonException e)
+        {
+            var where = e.Path is { Length: > 1 } path ? $" at {path}" : "";
+            var line = e.LineNumber is { } l ? string.Create(CultureInfo.InvariantCulture, $" (line {l + 1}, byte {e.BytePositionInLine + 1})") : "";
+            throw ReinProblemException.Invalid("body", $"is not a valid gate request{where}{line}: {Plain(e.Message)}");
+        }
+    }
+
+    /// <summary>System.Text.Json appends its own path and position to messages; they are given separately.</summary>
+    private static string Plain(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    private static GateCall ToCall(GateRequestBody body, string? traceparentHeader)
+    {
+        string? traceId = null, parentSpanId = null;
+        if (body.Traceparent is { } field)
+        {
+            (traceId, parentSpanId) = TraceParent.Parse(field) ?? throw ReinProblemException.Invalid("traceparent", "is not W3C trace context (00-<32 hex trace id>-<16 hex span id>-<2 hex flags>)");
+        }
+        else if (TraceParent.Parse(traceparentHeader) is { } header)
+        {
+            // A malformed header is ignored, as W3C Trace Context asks of receivers.
+            (traceId, parentSpanId) = header;
+        }
+
+        return new GateCall
+        {
+            Agent = body.Agent!,
+            Release = body.Release,
+            RunId = body.RunId,
+            SessionId = body.SessionId,
+            ParentRunId = body.ParentRunId,
+            PrincipalId = body.Principal?.Id,
+            PrincipalRoles = body.Principal?.Roles ?? [],
+            PrincipalAttributes = body.Principal?.Attributes,
+            Tool = body.Tool!,
+            Server = body.Server,
+            Args = body.Args,
+            Context = body.Context,
+            TraceId = traceId,
+            ParentSpanId = parentSpanId,
+        };
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase));
+
+    private static string? Text(string field, string? value) =>
+        string.IsNullOrEmpty(value) ? null
+        : value.Length > MaxFilterLength ? throw ReinProblemException.Invalid(field, $"must be at most {MaxFilterLength} characters")
+        : value;
+
+    private static DateTimeOffset? Time(string field, string? value) =>
+        string.IsNullOrEmpty(value) ? null
+        : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t
+        : throw ReinProblemException.Invalid(field, $"'{(value.Length > 40 ? value[..40] + "…" : value)}' is not a time; use ISO 8601 such as 2026-11-22T10:00:00Z");
+}
+
+/// <summary>W3C Trace Context <c>traceparent</c>: version 00, a non-zero trace id and parent id.</summary>
+internal static class TraceParent
+{
+    public static (string TraceId, string SpanId)? Parse(string? value)
+    {
+        if (value is not { Length: 55 } || !value.StartsWith("00-", StringComparison.Ordinal) || value[35] != '-' || value[52] != '-')
+        {
+            return null;
+        }
+
+        var trace = value.AsSpan(3, 32);
+        var span = value.AsSpan(36, 16);
+        if (!IsHex(trace) || !IsHex(span) || !IsHex(value.AsSpan(53, 2)) || trace.IndexOfAnyExcept('0') < 0 || span.IndexOfAnyExcept('0') < 0)
+        {
+            return null;
+        }
+
+        return (trace.ToString().ToLowerInvariant(), span.ToString().ToLowerInvariant());
+    }
+
+    private static readonly System.Buffers.SearchValues<char> Hex = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
+    internal static bool IsHex(ReadOnlySpan<char> text) => text.IndexOfAnyExcept(Hex) < 0;
+}
+
+/// <summary>How gate requests are read: strict (an unknown field is an error), camelCase, nesting bounded.</summary>
+internal static class GateJson
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, JsonSerializerOptions> ByDepth = new();
+
+    public static JsonSerializerOptions For(int maxDepth) => ByDepth.GetOrAdd(maxDepth, static depth =>
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { MaxDepth = depth };
+        ReinServiceCollectionExtensions.ConfigureJson(options);
+        return options;
+    });
+}

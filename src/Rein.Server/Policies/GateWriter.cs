@@ -1,0 +1,369 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rein.Core.Policies;
+using Rein.Core.Traces;
+using Rein.Server.Identity;
+using Rein.Server.Storage;
+using Rein.Server.Traces;
+
+namespace Rein.Server.Policies;
+
+/// <summary>A decision the writer made and recorded, or the reason it could not.</summary>
+internal sealed record GateOutcome(GateDecision Decision, DecisionRow? Row);
+
+/// <summary>
+/// One writer per server decides and records: requests wait on a bounded queue; the writer takes what is waiting (up
+/// to <see cref="GateOptions.MaxDecisionsPerTransaction"/>) and, in one transaction, checks each project's gate epoch
+/// (reloading its rules when another replica changed them), advances the runs' budget state, decides each action in
+/// arrival order, counts rate limits and appends the decisions to the log. A request is answered once its decision is
+/// committed, so every answer is in the log, and budgets hold across replicas (the run rows stay locked until commit).
+/// </summary>
+internal sealed class GateWriter(
+    ReinDatabase database,
+    PolicyCatalog catalog,
+    TraceQueries traces,
+    DecisionSpans spans,
+    Redactor redactor,
+    GateOptions options,
+    TimeProvider time,
+    ILogger<GateWriter> logger) : IHostedService
+{
+    internal sealed record Pending(Caller Caller, GateCall Call, GateInput Input, string ArgsHash, long Started, TaskCompletionSource<GateOutcome> Done);
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<string, GateRules> _rules = new(StringComparer.Ordinal);
+    private int _queued;
+    private Task? _loop;
+
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <exception cref="GateUnavailableException">The queue is full, the server is stopping or the commit timed out.</exception>
+    public async Task<GateOutcome> DecideAsync(Pending pending, CancellationToken cancellationToken)
+    {
+        var queued = Interlocked.Increment(ref _queued);
+        if (queued > options.QueueCapacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            Log.GateQueueFull(logger, queued - 1, options.QueueCapacity, pending.Caller.ProjectId);
+            throw new GateUnavailableException($"the gate's queue is full ({options.QueueCapacity} decisions waiting, Gate:QueueCapacity)", TimeSpan.FromSeconds(1));
+        }
+
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new GateUnavailableException("the server is shutting down", TimeSpan.FromSeconds(5));
+        }
+
+        try
+        {
+            return await pending.Done.Task.WaitAsync(options.CommitTimeout, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new GateUnavailableException($"the decision was not recorded within {options.CommitTimeout.TotalSeconds:0.###}s (Gate:CommitTimeout)", TimeSpan.FromSeconds(1));
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(RunAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var group = new List<Pending>();
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            while (group.Count < options.MaxDecisionsPerTransaction && _queue.Reader.TryRead(out var pending))
+            {
+                group.Add(pending);
+            }
+
+            await WriteAsync(group);
+            Interlocked.Add(ref _queued, -group.Count);
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> group)
+    {
+        GateOutcome[] outcomes;
+        try
+        {
+            outcomes = await database.WriteAsync((c, t) => DecideAllAsync(c, t, group), CancellationToken.None);
+        }
+        catch (Exception e) when (group.Count > 1)
+        {
+            // One bad request must not fail the others it shared a transaction with: decide each on its own.
+            Log.GateWriteFailed(logger, group.Count, e);
+            foreach (var pending in group)
+            {
+                await WriteAsync([pending]);
+            }
+
+            return;
+        }
+        catch (Exception e)
+        {
+            Log.GateWriteFailed(logger, group.Count, e);
+            group[0].Done.TrySetException(new GateUnavailableException("the decision could not be recorded", TimeSpan.FromSeconds(1)));
+            return;
+        }
+
+        for (var i = 0; i < group.Count; i++)
+        {
+            group[i].Done.TrySetResult(outcomes[i]);
+        }
+
+        if (options.WriteSpans)
+        {
+            spans.Write(group, outcomes);
+        }
+    }
+
+    private async Task<GateOutcome[]> DecideAllAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, List<Pending> group)
+    {
+        var now = time.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var rules = new Dictionary<string, GateRules>(StringComparer.Ordinal);
+        var runs = new Dictionary<(string Project, string Run), RunBudgetState>();
+        var perRun = new SortedDictionary<(string Project, string Run), (int Steps, string? Parent)>();
+        foreach (var p in group)
+        {
+            if (!rules.ContainsKey(p.Caller.ProjectId))
+            {
+                rules[p.Caller.ProjectId] = await RulesAsync(c, t, p.Caller.ProjectId);
+            }
+
+            if (p.Call.RunId is { } runId)
+            {
+                var key = (p.Caller.ProjectId, runId);
+                perRun[key] = perRun.TryGetValue(key, out var seen) ? (seen.Steps + 1, seen.Parent) : (1, p.Call.ParentRunId);
+            }
+        }
+
+        // In key order, so two replicas locking several runs always lock them in the same order (no deadlock).
+        foreach (var (key, (steps, parent)) in perRun)
+        {
+            var row = await GateStore.AdvanceRunAsync(c, t, key.Project, key.Run, parent, steps, nowMs);
+            runs[key] = new RunBudgetState(row, steps, options.MaxRecordedCalls);
+        }
+
+        var outcomes = new GateOutcome[group.Count];
+        var rows = new List<DecisionRow>(group.Count);
+        var costs = new Dictionary<(string, string), decimal?>();
+        for (var i = 0; i < group.Count; i++)
+        {
+            var p = group[i];
+            var projectRules = rules[p.Caller.ProjectId];
+            RunBudgetState? run = null;
+            var input = p.Input;
+            if (p.Call.RunId is { } runId)
+            {
+                var key = (p.Caller.ProjectId, runId);
+                run = runs[key];
+                decimal? cost = null;
+                if (NeedsCost(projectRules, p.Call.Agent) && !costs.TryGetValue(key, out cost))
+                {
+                    cost = costs[key] = await traces.RunCostAsync(p.Caller.ProjectId, runId, CancellationToken.None);
+                }
+
+                input = input with { Run = run.Snapshot(p.Call.Tool, p.ArgsHash, now, cost), Now = now };
+            }
+            else
+            {
+                input = input with { Now = now };
+            }
+
+            var decided = GateDecider.Decide(projectRules, input, options.UnboundEffect);
+            var effect = decided.Effect;
+            var reasons = decided.Reasons;
+            foreach (var limit in decided.RateLimits)
+            {
+                var windowMs = Math.Max(1, (long)limit.Window.TotalMilliseconds);
+                var counter = string.Create(CultureInfo.InvariantCulture, $"{decided.Policy?.Policy.Name}/{limit.Rule}/{windowMs}/{limit.Key}");
+                var count = await GateStore.CountRateAsync(c, t, p.Caller.ProjectId, counter, nowMs - (nowMs % windowMs));
+                if (count > limit.Limit)
+                {
+                    effect = Effect.Deny;
+                    reasons = [new DecisionReason("rate_limit." + limit.Rule, string.Create(CultureInfo.InvariantCulture,
+                        $"rule '{limit.Rule}' allows {limit.Limit} calls per {Durations.Format(limit.Window)} for key '{limit.Key}'; this is call {count}"))];
+                    break;
+                }
+            }
+
+            run?.Record(p.Call.Tool, effect, p.ArgsHash);
+            var latencyUs = (long)Stopwatch.GetElapsedTime(p.Started).TotalMicroseconds;
+            var id = DecisionIds.New(now);
+            var decision = Response(id, effect, reasons, decided, p.ArgsHash);
+            var row = Row(p, id, nowMs, decision, decided, input.Run, latencyUs);
+            rows.Add(row);
+            outcomes[i] = new GateOutcome(decision, row);
+        }
+
+        foreach (var ((project, runId), run) in runs)
+        {
+            await GateStore.SaveCallsAsync(c, t, project, runId, run.CallsJson());
+        }
+
+        await GateStore.InsertDecisionsAsync(c, t, rows);
+        return outcomes;
+    }
+
+    private static bool NeedsCost(GateRules rules, string agent)
+    {
+        foreach (var active in rules.Policies)
+        {
+            if (active.Policy.NeedsRunCost && active.Policy.BindsAgent(agent))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The project's rules, reloaded only when its epoch moved since this replica last read them.</summary>
+    private async Task<GateRules> RulesAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, string projectId)
+    {
+        var epoch = await catalog.ReadEpochAsync(c, t, projectId);
+        if (_rules.TryGetValue(projectId, out var cached) && cached.Epoch == epoch)
+        {
+            return cached;
+        }
+
+        var loaded = await catalog.LoadAsync(c, t, projectId);
+        _rules[projectId] = loaded;
+        Log.GateRulesLoaded(logger, projectId, loaded.Epoch, loaded.Policies.Count, loaded.KillSwitches.Count);
+        return loaded;
+    }
+
+    private static GateDecision Response(string id, Effect effect, IReadOnlyList<DecisionReason> reasons, Decided decided, string argsHash) =>
+        new(
+            id,
+            effect.ToName(),
+            [.. reasons.Select(r => new ReasonResponse(r.Rule, r.Message))],
+            decided.Redact.Count == 0 && decided.RateLimits.Count == 0
+                ? ObligationsResponse.None
+                : new ObligationsResponse(decided.Redact, [.. decided.RateLimits.Select(l => new RateLimitResponse(l.Rule, l.Key, l.Limit, Durations.Format(l.Window)))]),
+            decided.Policy is { } p ? new PolicyRef(p.Policy.Name, p.Version, p.Policy.Hash) : null,
+            decided.Mode?.ToName(),
+            effect == Effect.RequireApproval ? new ApprovalHint(decided.Route, argsHash) : null,
+            decided.Shadow)
+        {
+            EffectValue = effect,
+        };
+
+    private DecisionRow Row(Pending p, string id, long at, GateDecision decision, Decided decided, RunSnapshot run, long latencyUs)
+    {
+        var call = p.Call;
+        var runState = JsonSerializer.Serialize(new RunStateRecord(
+            run.Steps, run.ToolCalls.GetValueOrDefault(call.Tool), run.IdenticalCalls, run.CostUsd, (long)run.Duration.TotalMilliseconds, run.Depth,
+            [.. run.Calls.Where(c => c.Effect != Effect.Deny).Select(c => c.Tool).Distinct(StringComparer.Ordinal)]), DecisionJson.Options);
+        return new DecisionRow(
+            p.Caller.ProjectId, id, at, call.Agent, call.Release, call.RunId, call.SessionId, call.PrincipalId, call.Tool, call.Server,
+            decision.Effect, decision.Mode, decision.Policy?.Name, decision.Policy?.Version, decision.Policy?.Hash,
+            JsonSerializer.Serialize(decided.Rules, DecisionJson.Options),
+            JsonSerializer.Serialize(decision.Reasons, DecisionJson.Options),
+            JsonSerializer.Serialize(decision.Obligations, DecisionJson.Options),
+            JsonSerializer.Serialize(decision.Shadow, DecisionJson.Options),
+            DecisionInput.Write(call, decided.Redact, redactor),
+            runState, latencyUs, TraceIdOf(call), null);
+    }
+
+    internal static string? TraceIdOf(GateCall call) =>
+        call.TraceId ?? (call.RunId is { Length: 32 } run && TraceParent.IsHex(run) ? run.ToLowerInvariant() : null);
+}
+
+/// <summary>What the log keeps of the run's state at a decision, enough to replay it in a backtest.</summary>
+internal sealed record RunStateRecord(int Steps, int ToolCalls, int IdenticalCalls, decimal? CostUsd, long DurationMs, int Depth, IReadOnlyList<string> Called);
+
+/// <summary>The gate could not decide (queue full, stopping, storage failing): the answer is deny.</summary>
+public sealed class GateUnavailableException(string message, TimeSpan retryAfter) : Exception(message)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>Decision ids: <c>dec_</c>, 10 characters of milliseconds and 16 random (Crockford base32), so they sort by time.</summary>
+internal static class DecisionIds
+{
+    private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+
+    private static readonly System.Buffers.SearchValues<char> AlphabetValues = System.Buffers.SearchValues.Create(Alphabet);
+
+    public static string New(DateTimeOffset at)
+    {
+        Span<char> id = stackalloc char[30];
+        "dec_".CopyTo(id);
+        var ms = (ulong)at.ToUnixTimeMilliseconds();
+        for (var i = 13; i >= 4; i--)
+        {
+            id[i] = Alphabet[(int)(ms & 31)];
+            ms >>= 5;
+        }
+
+        Span<byte> random = stackalloc byte[16];
+        RandomNumberGenerator.Fill(random);
+        for (var i = 0; i < 16; i++)
+        {
+            id[14 + i] = Alphabet[random[i] & 31];
+        }
+
+        return new string(id);
+    }
+
+    public static bool IsValid(string? id) =>
+        id is { Length: 30 } && id.StartsWith("dec_", StringComparison.Ordinal) && id.AsSpan(4).IndexOfAnyExcept(AlphabetValues) < 0;
+}
+
+/// <summary>JSON of the decision log's columns: camelCase, compact.</summary>
+internal static class DecisionJson
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web);
+}
+
+/// <summary>Durations as policies write them: 90s, 15m, 1h30m.</summary>
+internal static class Durations
+{
+    public static string Format(TimeSpan span)
+    {
+        if (span.TotalSeconds < 1)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{span.TotalMilliseconds:0}ms");
+        }
+
+        var text = "";
+        if (span.Days > 0 || span.Hours > 0)
+        {
+            text += string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h");
+        }
+
+        if (span.Minutes > 0)
+        {
+            text += string.Create(CultureInfo.InvariantCulture, $"{span.Minutes}m");
+        }
+
+        if (span.Seconds > 0)
+        {
+            text += string.Create(CultureInfo.InvariantCulture, $"{span.Seconds}s");
+        }
+
+        return text;
+    }
+}
