@@ -19,14 +19,7 @@ public static class AuditCommand
 
     private static Command List(GlobalOptions globals)
     {
-        var limit = new Option<int>("--limit", "-n") { Description = "How many entries, newest first", DefaultValueFactory = _ => 50 };
-        limit.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 1)
-            {
-                result.AddError("--limit must be at least 1");
-            }
-        });
+        var limit = WholeNumbers.Option("--limit", "How many entries, newest first", "a number of entries", 1, int.MaxValue, 50, "-n");
         var action = new Option<string?>("--action") { Description = "Only entries with this action, such as key.create" };
         var command = new Command("list", "List the newest audit entries.") { limit, action };
         command.SetApiAction(globals, async (context, cancellationToken) =>

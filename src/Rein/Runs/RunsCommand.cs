@@ -45,14 +45,7 @@ public static class RunsCommand
     private static Command List(GlobalOptions globals)
     {
         var filters = new RunFilterOptions(withTimes: true);
-        var limit = new Option<int>("--limit", "-n") { Description = $"How many runs, newest first (at most {MaxListed})", DefaultValueFactory = _ => 50 };
-        limit.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > MaxListed)
-            {
-                result.AddError($"--limit must be from 1 to {MaxListed}");
-            }
-        });
+        var limit = WholeNumbers.Option("--limit", $"How many runs, newest first (at most {MaxListed})", "a number of runs", 1, MaxListed, 50, "-n");
         var command = new Command("list", "List runs, newest first: id, start, agent, status, duration, steps, tokens in/out and cost ('?' when a model has no price).") { limit };
         filters.AddTo(command);
         command.SetApiAction(globals, async (context, cancellationToken) =>
