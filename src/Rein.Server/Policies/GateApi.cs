@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Rein.Core.Policies;
 using Rein.Server.Identity;
-using Rein.Server.Traces.Otlp;
 
 namespace Rein.Server.Policies;
 
@@ -23,7 +22,8 @@ public static class GateApi
     {
         api.MapPost("/gate", async Task<Results<Ok<GateDecision>, ProblemHttpResult>> (HttpContext http, GateService gate, GateOptions options, CancellationToken cancellationToken) =>
         {
-            var body = await ReadAsync(http, options, cancellationToken);
+            var body = await JsonBody.ReadAsync<GateRequestBody>(
+                http, options.MaxRequestBytes, max => $"a gate request may be at most {max} bytes (Gate:MaxRequestBytes)", GateJson.For(options.MaxJsonDepth), cancellationToken);
             var call = ToCall(body, http.Request.Headers["traceparent"].ToString());
             return TypedResults.Ok(await gate.DecideAsync(http.Caller(), call, cancellationToken));
         }).WithTags("Gate").RequireAuthorization(Permissions.Act).Accepts<GateRequestBody>("application/json")
@@ -86,53 +86,6 @@ public static class GateApi
         return api;
     }
 
-    private static async Task<GateRequestBody> ReadAsync(HttpContext http, GateOptions options, CancellationToken cancellationToken)
-    {
-        if (!IsJson(http.Request.ContentType))
-        {
-            throw new ReinProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", "the gate takes application/json");
-        }
-
-        var body = await OtlpBody.ReadAsync(http.Request, options.MaxRequestBytes, cancellationToken);
-        try
-        {
-            return body.Outcome switch
-            {
-                OtlpBodyOutcome.Ok => Parse(body.Body, options),
-                OtlpBodyOutcome.TooLarge => throw new ReinProblemException(StatusCodes.Status413PayloadTooLarge, "Payload Too Large",
-                    $"a gate request may be at most {options.MaxRequestBytes} bytes (Gate:MaxRequestBytes)"),
-                OtlpBodyOutcome.UnsupportedEncoding => throw new ReinProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", body.Problem!),
-                _ => throw ReinProblemException.Invalid("body", body.Problem!),
-            };
-        }
-        finally
-        {
-            body.Return();
-        }
-    }
-
-    private static GateRequestBody Parse(ReadOnlySpan<byte> json, GateOptions options)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<GateRequestBody>(json, GateJson.For(options.MaxJsonDepth))
-                ?? throw ReinProblemException.Invalid("body", "must be a JSON object, not null");
-        }
-        catch (JsonException e)
-        {
-            var where = e.Path is { Length: > 1 } path ? $" at {path}" : "";
-            var line = e.LineNumber is { } l ? string.Create(CultureInfo.InvariantCulture, $" (line {l + 1}, byte {e.BytePositionInLine + 1})") : "";
-            throw ReinProblemException.Invalid("body", $"is not a valid gate request{where}{line}: {Plain(e.Message)}");
-        }
-    }
-
-    /// <summary>System.Text.Json appends its own path and position to messages; they are given separately.</summary>
-    private static string Plain(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
-    }
-
     private static GateCall ToCall(GateRequestBody body, string? traceparentHeader)
     {
         string? traceId = null, parentSpanId = null;
@@ -164,9 +117,6 @@ public static class GateApi
             ParentSpanId = parentSpanId,
         };
     }
-
-    private static bool IsJson(string? contentType) =>
-        contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase));
 
     private static string? Text(string field, string? value) =>
         string.IsNullOrEmpty(value) ? null

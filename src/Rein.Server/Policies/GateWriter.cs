@@ -208,11 +208,12 @@ internal sealed class GateWriter(
                 }
             }
 
-            run?.Record(p.Call.Tool, effect, p.ArgsHash);
             var latencyUs = (long)Stopwatch.GetElapsedTime(p.Started).TotalMicroseconds;
             var id = DecisionIds.New(now);
             var decision = Response(id, effect, reasons, decided, p.ArgsHash);
-            var row = Row(p, id, nowMs, decision, decided, input.Run, latencyUs);
+            // Before the call is recorded: the snapshot shares the run's state.
+            var row = Row(p, id, nowMs, decision, decided, input.Run, run?.CalledTools ?? [], latencyUs);
+            run?.Record(p.Call.Tool, effect, p.ArgsHash);
             rows.Add(row);
             outcomes[i] = new GateOutcome(decision, row);
         }
@@ -270,12 +271,12 @@ internal sealed class GateWriter(
             EffectValue = effect,
         };
 
-    private DecisionRow Row(Pending p, string id, long at, GateDecision decision, Decided decided, RunSnapshot run, long latencyUs)
+    private DecisionRow Row(Pending p, string id, long at, GateDecision decision, Decided decided, RunSnapshot run, IReadOnlyCollection<string> called, long latencyUs)
     {
         var call = p.Call;
         var runState = JsonSerializer.Serialize(new RunStateRecord(
             run.Steps, run.ToolCalls.GetValueOrDefault(call.Tool), run.IdenticalCalls, run.CostUsd, (long)run.Duration.TotalMilliseconds, run.Depth,
-            [.. run.Calls.Where(c => c.Effect != Effect.Deny).Select(c => c.Tool).Distinct(StringComparer.Ordinal)]), DecisionJson.Options);
+            [.. called]), DecisionJson.Options);
         return new DecisionRow(
             p.Caller.ProjectId, id, at, call.Agent, call.Release, call.RunId, call.SessionId, call.PrincipalId, call.Tool, call.Server,
             decision.Effect, decision.Mode, decision.Policy?.Name, decision.Policy?.Version, decision.Policy?.Hash,

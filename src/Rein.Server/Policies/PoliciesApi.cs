@@ -1,13 +1,9 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Rein.Core.Policies;
 using Rein.Server.Identity;
 
@@ -84,7 +80,7 @@ public static class PoliciesApi
 
         change.MapPost("", async Task<Results<Created<PolicyVersionResponse>, Ok<PolicyVersionResponse>>> (HttpContext http, PolicyService service, CancellationToken cancellationToken) =>
         {
-            var request = await ReadBoundedJsonAsync<PushPolicyRequest>(http, MaxPushBodyBytes, cancellationToken);
+            var request = await JsonBody.ReadAsync<PushPolicyRequest>(http, MaxPushBodyBytes, TooLarge, null, cancellationToken);
             var pushed = await service.PushAsync(http.Caller(), request.Source, request.File, request.Activate ?? false, cancellationToken);
             var response = PolicyVersionResponse.From(pushed.Version, pushed.Active);
             return pushed.Created
@@ -167,42 +163,8 @@ public static class PoliciesApi
         return api;
     }
 
-    /// <summary>Reads a JSON body of at most <paramref name="maxBytes"/>, whatever the server-wide limit, answering
-    /// 413 with the limit when it is larger. Malformed JSON surfaces as a <see cref="JsonException"/>, which the
-    /// exception handler answers 400 naming the place.</summary>
-    internal static async Task<T> ReadBoundedJsonAsync<T>(HttpContext http, long maxBytes, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (http.Request.ContentLength > maxBytes)
-        {
-            throw TooLarge(maxBytes);
-        }
-
-        if (http.Request.ContentLength == 0)
-        {
-            throw new ReinProblemException(StatusCodes.Status400BadRequest, "Invalid request", "the request needs a JSON body");
-        }
-
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = maxBytes;
-        }
-
-        var json = http.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-        try
-        {
-            return await JsonSerializer.DeserializeAsync<T>(http.Request.Body, json, cancellationToken)
-                ?? throw new ReinProblemException(StatusCodes.Status400BadRequest, "Invalid request", "the request body must be a JSON object");
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            throw TooLarge(maxBytes);
-        }
-    }
-
-    private static ReinProblemException TooLarge(long maxBytes) =>
-        new(StatusCodes.Status413PayloadTooLarge, "Request body too large",
-            $"the request body is larger than this endpoint accepts (at most {maxBytes} bytes); a policy file may be at most {PolicyLimits.Default.MaxSourceBytes / 1024} KiB");
+    private static string TooLarge(long maxBytes) =>
+        $"the request body is larger than this endpoint accepts (at most {maxBytes} bytes); a policy file may be at most {PolicyLimits.Default.MaxSourceBytes / 1024} KiB";
 
     private static int Version(string field, string? value)
     {

@@ -10,7 +10,12 @@ namespace Rein.Server.Policies;
 /// </summary>
 internal sealed class RunBudgetState
 {
+    // Kept up to date call by call, so a decision reads counts instead of walking the run's calls.
     private readonly List<(string Tool, Effect Effect, string Hash)> _calls;
+    private readonly List<RecordedCall> _recorded;
+    private readonly Dictionary<string, int> _perTool = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Tool, string Hash), int> _identical = [];
+    private readonly Dictionary<string, int> _notDenied = new(StringComparer.Ordinal);
     private readonly int _maxCalls;
     private int _stepsBefore;
 
@@ -22,6 +27,11 @@ internal sealed class RunBudgetState
         Depth = (int)row.Depth;
         _maxCalls = maxCalls;
         _calls = Parse(row.Calls);
+        _recorded = new List<RecordedCall>(_calls.Count + stepsInBatch);
+        foreach (var call in _calls)
+        {
+            Count(call, +1);
+        }
     }
 
     public string RunId { get; }
@@ -30,43 +40,70 @@ internal sealed class RunBudgetState
 
     public int Depth { get; }
 
-    /// <summary>What the run looks like to the action about to be decided.</summary>
-    public RunSnapshot Snapshot(string tool, string argsHash, DateTimeOffset now, decimal? cost)
-    {
-        var recorded = new RecordedCall[_calls.Count];
-        var perTool = new Dictionary<string, int>(StringComparer.Ordinal);
-        var identical = 0;
-        var hash = Short(argsHash);
-        for (var i = 0; i < _calls.Count; i++)
-        {
-            var c = _calls[i];
-            recorded[i] = new RecordedCall(c.Tool, c.Effect);
-            perTool[c.Tool] = perTool.GetValueOrDefault(c.Tool) + 1;
-            if (c.Tool == tool && c.Hash == hash)
-            {
-                identical++;
-            }
-        }
+    /// <summary>Tools the run's kept calls used without being denied: what <c>run.called</c> looks at.</summary>
+    public IReadOnlyCollection<string> CalledTools => _notDenied.Keys;
 
-        return new RunSnapshot
-        {
-            Steps = _stepsBefore,
-            Calls = recorded,
-            ToolCalls = perTool,
-            IdenticalCalls = identical,
-            CostUsd = cost,
-            Duration = now > StartedAt ? now - StartedAt : TimeSpan.Zero,
-            Depth = Depth,
-        };
-    }
+    /// <summary>What the run looks like to the action about to be decided. The snapshot shares this state's lists:
+    /// read it before <see cref="Record"/> is called for the action.</summary>
+    public RunSnapshot Snapshot(string tool, string argsHash, DateTimeOffset now, decimal? cost) => new()
+    {
+        Steps = _stepsBefore,
+        Calls = _recorded,
+        ToolCalls = _perTool,
+        IdenticalCalls = _identical.GetValueOrDefault((tool, Short(argsHash))),
+        CostUsd = cost,
+        Duration = now > StartedAt ? now - StartedAt : TimeSpan.Zero,
+        Depth = Depth,
+    };
 
     public void Record(string tool, Effect effect, string argsHash)
     {
         _stepsBefore++;
-        _calls.Add((tool, effect, Short(argsHash)));
+        var call = (tool, effect, Short(argsHash));
+        _calls.Add(call);
+        Count(call, +1);
         if (_calls.Count > _maxCalls)
         {
-            _calls.RemoveRange(0, _calls.Count - _maxCalls);
+            var drop = _calls.Count - _maxCalls;
+            for (var i = 0; i < drop; i++)
+            {
+                Count(_calls[i], -1);
+            }
+
+            _calls.RemoveRange(0, drop);
+        }
+    }
+
+    private void Count((string Tool, Effect Effect, string Hash) call, int by)
+    {
+        if (by > 0)
+        {
+            _recorded.Add(new RecordedCall(call.Tool, call.Effect));
+        }
+        else
+        {
+            _recorded.RemoveAt(0);
+        }
+
+        Adjust(_perTool, call.Tool, by);
+        Adjust(_identical, (call.Tool, call.Hash), by);
+        if (call.Effect != Effect.Deny)
+        {
+            Adjust(_notDenied, call.Tool, by);
+        }
+    }
+
+    private static void Adjust<TKey>(Dictionary<TKey, int> counts, TKey key, int by)
+        where TKey : notnull
+    {
+        var count = counts.GetValueOrDefault(key) + by;
+        if (count > 0)
+        {
+            counts[key] = count;
+        }
+        else
+        {
+            counts.Remove(key);
         }
     }
 
