@@ -179,43 +179,51 @@ public static class GateDrivers
             return 1;
         }
 
-        var bodies = Bodies();
-        await ClosedAsync(client, bodies, concurrency, TimeSpan.FromSeconds(3));
-        var closed = await ClosedAsync(client, bodies, concurrency, duration);
-        Report($"closed loop, {concurrency} workers", closed);
-        var open = await OpenAsync(client, bodies, rate, duration);
-        Report($"open loop at {rate}/s", open);
+        var runLength = arguments.Int("--run-length", 40);
+        await ClosedAsync(client, new Bodies(runLength, "warm"), concurrency, TimeSpan.FromSeconds(3));
+        var closed = await ClosedAsync(client, new Bodies(runLength, "closed"), concurrency, duration);
+        Report($"closed loop, {concurrency} workers, runs of {runLength} calls", closed);
+        var open = await OpenAsync(client, new Bodies(runLength, "open"), rate, duration);
+        Report($"open loop at {rate}/s, runs of {runLength} calls", open);
         return closed.Failures + open.Failures == 0 ? 0 : 1;
     }
 
-    /// <summary>Request bodies with a run id each 40 calls, so budgets and sequences are exercised as in real runs.</summary>
-    private static byte[][] Bodies()
+    /// <summary>
+    /// Request n belongs to run n / runLength, so every run is as long as <paramref name="runLength"/> calls (budgets and
+    /// sequences are exercised as in real runs) and runs never grow past it however long the benchmark lasts.
+    /// </summary>
+    private sealed class Bodies(int runLength, string phase)
     {
-        var tools = new[] { ("svc7.get_order", """{"id":"o-123"}"""), ("payments.refund", """{"amount":500,"currency":"EUR"}"""), ("email.send", """{"to":["a@example.com"],"subject":"s"}"""), ("svc2.update", """{"id":1}""") };
-        var bodies = new byte[4096][];
-        for (var i = 0; i < bodies.Length; i++)
-        {
-            var (tool, args) = tools[i % tools.Length];
-            bodies[i] = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-                $$$"""{"agent":"bench-agent-eu","release":"v7","runId":"bench-run-{{{i / 40}}}-{{{Environment.ProcessId}}}","tool":"{{{tool}}}","args":{{{args}}},"principal":{"id":"user-{{{i % 50}}}","roles":["support"]},"context":{"confidence":0.9}}"""));
-        }
+        private static readonly (string Tool, string Args)[] Tools =
+        [
+            ("svc7.get_order", """{"id":"o-123"}"""), ("payments.refund", """{"amount":500,"currency":"EUR"}"""),
+            ("email.send", """{"to":["a@example.com"],"subject":"s"}"""), ("svc2.update", """{"id":1}"""),
+        ];
 
-        return bodies;
+        private readonly int _pid = Environment.ProcessId;
+
+        public byte[] For(long n)
+        {
+            var (tool, args) = Tools[n % Tools.Length];
+            return Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                $$$"""{"agent":"bench-agent-eu","release":"v7","runId":"bench-run-{{{phase}}}-{{{n / runLength}}}-{{{_pid}}}","tool":"{{{tool}}}","args":{{{args}}},"principal":{"id":"user-{{{n % 50}}}","roles":["support"]},"context":{"confidence":0.9}}"""));
+        }
     }
 
     private sealed record Result(List<double> Latencies, int Ok, int Failures, TimeSpan Elapsed);
 
-    private static async Task<Result> ClosedAsync(HttpClient client, byte[][] bodies, int concurrency, TimeSpan duration)
+    private static async Task<Result> ClosedAsync(HttpClient client, Bodies bodies, int concurrency, TimeSpan duration)
     {
         var latencies = new List<double>[concurrency];
-        int ok = 0, failures = 0, next = 0;
+        int ok = 0, failures = 0;
+        long next = -1;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
         {
             var mine = latencies[w] = new List<double>(100_000);
             while (clock.Elapsed < duration)
             {
-                var body = bodies[Interlocked.Increment(ref next) % bodies.Length];
+                var body = bodies.For(Interlocked.Increment(ref next));
                 var (ms, success) = await SendAsync(client, body);
                 mine.Add(ms);
                 Interlocked.Increment(ref success ? ref ok : ref failures);
@@ -225,7 +233,7 @@ public static class GateDrivers
     }
 
     /// <summary>Requests start on a fixed schedule whatever the answers, so latency includes any queueing (no coordinated omission).</summary>
-    private static async Task<Result> OpenAsync(HttpClient client, byte[][] bodies, int rate, TimeSpan duration)
+    private static async Task<Result> OpenAsync(HttpClient client, Bodies bodies, int rate, TimeSpan duration)
     {
         var total = (int)(rate * duration.TotalSeconds);
         var tasks = new Task<(double, bool)>[total];
@@ -239,7 +247,7 @@ public static class GateDrivers
                 await Task.Delay(wait);
             }
 
-            tasks[i] = SendAsync(client, bodies[i % bodies.Length]);
+            tasks[i] = SendAsync(client, bodies.For(i));
         }
 
         var results = await Task.WhenAll(tasks);

@@ -26,6 +26,10 @@ public sealed class GateOptions : IReinSettings
     /// <summary>Earlier calls of a run kept for sequences, per-tool and identical-call budgets: the most recent ones.</summary>
     public int MaxRecordedCalls { get; set; } = 1_000;
 
+    /// <summary>Runs whose budget state the gate keeps in memory between decisions (least recently used dropped
+    /// first); a run not kept is read back from the database on its next decision. 0 keeps none.</summary>
+    public int RunCacheSize { get; set; } = 10_000;
+
     /// <summary>Whether each decision is also written as a span into the run's trace (when a trace is known).</summary>
     public bool WriteSpans { get; set; } = true;
 
@@ -43,6 +47,7 @@ public sealed class GateOptions : IReinSettings
             (nameof(QueueCapacity), QueueCapacity, 1, 1_000_000),
             (nameof(MaxDecisionsPerTransaction), MaxDecisionsPerTransaction, 1, 10_000),
             (nameof(MaxRecordedCalls), MaxRecordedCalls, 1, 100_000),
+            (nameof(RunCacheSize), RunCacheSize, 0, 1_000_000),
             (nameof(MaxBacktestDecisions), MaxBacktestDecisions, 1, 10_000_000),
         })
         {

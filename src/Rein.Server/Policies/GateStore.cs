@@ -1,7 +1,7 @@
 using System.Data.Common;
-using System.Globalization;
-using System.Text;
 using Dapper;
+using Npgsql;
+using NpgsqlTypes;
 using Rein.Server.Storage;
 
 namespace Rein.Server.Policies;
@@ -13,9 +13,6 @@ internal sealed class GateRunRow
 
     /// <summary>Steps after this transaction's increment.</summary>
     public long Steps { get; set; }
-
-    /// <summary>The run's recent calls as JSON: <c>[["tool","a","hash"],...]</c>, oldest first.</summary>
-    public string Calls { get; set; } = "[]";
 
     public long StartedAt { get; set; }
 
@@ -53,14 +50,21 @@ internal sealed record DecisionRow(
 /// writer's transaction, so a decision, the state it changed and its log row commit together.</summary>
 internal sealed class GateStore(ReinDatabase database)
 {
-    /// <summary>Rows per multi-row INSERT: 24 parameters a row stays far below both engines' parameter limits.</summary>
-    private const int InsertChunk = 400;
-
     private static readonly string[] DecisionColumns =
     [
         "project_id", "id", "at", "agent", "release", "run_id", "session_id", "principal_id", "tool", "server", "effect", "mode",
         "policy_name", "policy_version", "policy_hash", "rules", "reasons", "obligations", "shadow", "input", "run_state", "latency_us",
         "trace_id", "span_id",
+    ];
+
+    private static readonly string[] CallParameters = ["@p", "@r", "@s", "@t", "@e", "@h"];
+
+    private static readonly NpgsqlDbType[] DecisionColumnTypes =
+    [
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text,
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Integer,
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text,
+        NpgsqlDbType.Integer, NpgsqlDbType.Text, NpgsqlDbType.Text,
     ];
 
     /// <summary>
@@ -75,13 +79,82 @@ internal sealed class GateStore(ReinDatabase database)
                     COALESCE((SELECT p.depth + 1 FROM gate_runs p WHERE p.project_id = @projectId AND p.run_id = @parentRunId), 0),
                     @now, @now, @steps, '{}', '[]')
             ON CONFLICT (project_id, run_id) DO UPDATE SET steps = gate_runs.steps + excluded.steps, updated_at = excluded.updated_at
-            RETURNING run_id, steps, calls, started_at, depth
+            RETURNING run_id, steps, started_at, depth
             """,
             new { projectId, runId, parentRunId, now, steps },
             t);
 
-    public static Task SaveCallsAsync(DbConnection c, DbTransaction t, string projectId, string runId, string calls) =>
-        c.ExecuteAsync("UPDATE gate_runs SET calls = @calls WHERE project_id = @projectId AND run_id = @runId", new { projectId, runId, calls }, t);
+    /// <summary>A run's <paramref name="max"/> most recent calls, oldest first.</summary>
+    public static async Task<List<RunCall>> LoadCallsAsync(DbConnection c, DbTransaction t, string projectId, string runId, int max)
+    {
+        var rows = (await c.QueryAsync<(long Seq, string Tool, string Effect, string Hash)>(
+            """
+            SELECT seq, tool, effect, args_hash FROM gate_run_calls
+            WHERE project_id = @projectId AND run_id = @runId ORDER BY seq DESC LIMIT @max
+            """,
+            new { projectId, runId, max },
+            t)).ToList();
+        rows.Reverse();
+        return rows.ConvertAll(r => new RunCall(r.Seq, r.Tool, RunBudgetState.FromLetter(r.Effect), r.Hash));
+    }
+
+    /// <summary>Appends runs' new calls: one prepared statement on SQLite, one statement over arrays on PostgreSQL.</summary>
+    public static async Task AppendCallsAsync(DbConnection c, DbTransaction t, string projectId, IReadOnlyList<(string RunId, RunCall Call)> calls)
+    {
+        if (calls.Count == 0)
+        {
+            return;
+        }
+
+        if (c is NpgsqlConnection)
+        {
+            await c.ExecuteAsync(
+                """
+                INSERT INTO gate_run_calls (project_id, run_id, seq, tool, effect, args_hash)
+                SELECT @projectId, * FROM unnest(@runs, @seqs, @tools, @effects, @hashes)
+                """,
+                new
+                {
+                    projectId,
+                    runs = calls.Select(x => x.RunId).ToArray(),
+                    seqs = calls.Select(x => x.Call.Seq).ToArray(),
+                    tools = calls.Select(x => x.Call.Tool).ToArray(),
+                    effects = calls.Select(x => RunBudgetState.Letter(x.Call.Effect)).ToArray(),
+                    hashes = calls.Select(x => x.Call.Hash).ToArray(),
+                },
+                t);
+            return;
+        }
+
+        await using var command = c.CreateCommand();
+        command.Transaction = t;
+        command.CommandText = "INSERT INTO gate_run_calls (project_id, run_id, seq, tool, effect, args_hash) VALUES (@p, @r, @s, @t, @e, @h)";
+        var parameters = CallParameters.Select(name =>
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        await command.PrepareAsync();
+        parameters[0].Value = projectId;
+        foreach (var (runId, call) in calls)
+        {
+            parameters[1].Value = runId;
+            parameters[2].Value = call.Seq;
+            parameters[3].Value = call.Tool;
+            parameters[4].Value = RunBudgetState.Letter(call.Effect);
+            parameters[5].Value = call.Hash;
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>Forgets a run's calls up to and including step <paramref name="upTo"/>.</summary>
+    public static Task TrimCallsAsync(DbConnection c, DbTransaction t, string projectId, string runId, long upTo) =>
+        c.ExecuteAsync(
+            "DELETE FROM gate_run_calls WHERE project_id = @projectId AND run_id = @runId AND seq <= @upTo",
+            new { projectId, runId, upTo },
+            t);
 
     /// <summary>Counts one call against a fixed window and returns the window's count including it.</summary>
     public static Task<long> CountRateAsync(DbConnection c, DbTransaction t, string projectId, string key, long windowStart) =>
@@ -94,35 +167,67 @@ internal sealed class GateStore(ReinDatabase database)
             new { projectId, key, windowStart },
             t);
 
-    public static async Task InsertDecisionsAsync(DbConnection c, DbTransaction t, IReadOnlyList<DecisionRow> rows)
-    {
-        for (var start = 0; start < rows.Count; start += InsertChunk)
-        {
-            var count = Math.Min(InsertChunk, rows.Count - start);
-            var sql = new StringBuilder("INSERT INTO decisions (").AppendJoin(", ", DecisionColumns).Append(") VALUES ");
-            var parameters = new DynamicParameters();
-            for (var i = 0; i < count; i++)
-            {
-                var r = rows[start + i];
-                sql.Append(i == 0 ? "(" : ", (");
-                object?[] values =
-                [
-                    r.ProjectId, r.Id, r.At, r.Agent, r.Release, r.RunId, r.SessionId, r.PrincipalId, r.Tool, r.Server, r.Effect, r.Mode,
-                    r.PolicyName, r.PolicyVersion, r.PolicyHash, r.Rules, r.Reasons, r.Obligations, r.Shadow, r.Input, r.RunState, r.LatencyUs,
-                    r.TraceId, r.SpanId,
-                ];
-                for (var k = 0; k < values.Length; k++)
-                {
-                    var name = string.Create(CultureInfo.InvariantCulture, $"p{i}_{k}");
-                    sql.Append(k == 0 ? "@" : ", @").Append(name);
-                    parameters.Add(name, values[k]);
-                }
+    /// <summary>Appends decision rows: one prepared statement reused row by row on SQLite (named parameters there
+    /// are looked up linearly, so a wide multi-row INSERT costs quadratic time), a binary COPY on PostgreSQL.</summary>
+    public static Task InsertDecisionsAsync(DbConnection c, DbTransaction t, IReadOnlyList<DecisionRow> rows) =>
+        rows.Count == 0 ? Task.CompletedTask
+        : c is NpgsqlConnection npgsql ? CopyDecisionsAsync(npgsql, rows)
+        : InsertDecisionsOneByOneAsync(c, t, rows);
 
-                sql.Append(')');
+    private static object?[] Values(DecisionRow r) =>
+    [
+        r.ProjectId, r.Id, r.At, r.Agent, r.Release, r.RunId, r.SessionId, r.PrincipalId, r.Tool, r.Server, r.Effect, r.Mode,
+        r.PolicyName, r.PolicyVersion, r.PolicyHash, r.Rules, r.Reasons, r.Obligations, r.Shadow, r.Input, r.RunState,
+        (int)Math.Min(r.LatencyUs, int.MaxValue), r.TraceId, r.SpanId,
+    ];
+
+    private static async Task InsertDecisionsOneByOneAsync(DbConnection c, DbTransaction t, IReadOnlyList<DecisionRow> rows)
+    {
+        await using var command = c.CreateCommand();
+        command.Transaction = t;
+        command.CommandText = $"INSERT INTO decisions ({string.Join(", ", DecisionColumns)}) VALUES ({string.Join(", ", DecisionColumns.Select(n => "@" + n))})";
+        var parameters = new DbParameter[DecisionColumns.Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            parameters[i] = command.CreateParameter();
+            parameters[i].ParameterName = "@" + DecisionColumns[i];
+            command.Parameters.Add(parameters[i]);
+        }
+
+        await command.PrepareAsync();
+        foreach (var row in rows)
+        {
+            var values = Values(row);
+            for (var i = 0; i < values.Length; i++)
+            {
+                parameters[i].Value = values[i] ?? DBNull.Value;
             }
 
-            await c.ExecuteAsync(sql.ToString(), parameters, t);
+            await command.ExecuteNonQueryAsync();
         }
+    }
+
+    private static async Task CopyDecisionsAsync(NpgsqlConnection c, IReadOnlyList<DecisionRow> rows)
+    {
+        await using var copy = await c.BeginBinaryImportAsync($"COPY decisions ({string.Join(", ", DecisionColumns)}) FROM STDIN (FORMAT BINARY)");
+        foreach (var row in rows)
+        {
+            await copy.StartRowAsync();
+            var values = Values(row);
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (values[i] is null)
+                {
+                    await copy.WriteNullAsync();
+                }
+                else
+                {
+                    await copy.WriteAsync(values[i], DecisionColumnTypes[i]);
+                }
+            }
+        }
+
+        await copy.CompleteAsync();
     }
 
     public Task<StoredDecision?> GetAsync(string projectId, string id, CancellationToken cancellationToken) =>

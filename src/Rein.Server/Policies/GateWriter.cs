@@ -34,10 +34,14 @@ internal sealed class GateWriter(
     TimeProvider time,
     ILogger<GateWriter> logger) : IHostedService
 {
+    /// <summary>A run's rows older than its kept calls are deleted in steps of this many.</summary>
+    internal const int TrimEvery = 64;
+
     internal sealed record Pending(Caller Caller, GateCall Call, GateInput Input, string ArgsHash, long Started, TaskCompletionSource<GateOutcome> Done);
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, GateRules> _rules = new(StringComparer.Ordinal);
+    private readonly RunStateCache _runStates = new(options.RunCacheSize);
     private int _queued;
     private Task? _loop;
 
@@ -104,9 +108,10 @@ internal sealed class GateWriter(
     private async Task WriteAsync(List<Pending> group)
     {
         GateOutcome[] outcomes;
+        Dictionary<(string Project, string Run), RunBudgetState> runs;
         try
         {
-            outcomes = await database.WriteAsync((c, t) => DecideAllAsync(c, t, group), CancellationToken.None);
+            (outcomes, runs) = await database.WriteAsync((c, t) => DecideAllAsync(c, t, group), CancellationToken.None);
         }
         catch (Exception e) when (group.Count > 1)
         {
@@ -126,6 +131,11 @@ internal sealed class GateWriter(
             return;
         }
 
+        foreach (var (key, run) in runs)
+        {
+            _runStates.Put(key, run);
+        }
+
         for (var i = 0; i < group.Count; i++)
         {
             group[i].Done.TrySetResult(outcomes[i]);
@@ -137,7 +147,7 @@ internal sealed class GateWriter(
         }
     }
 
-    private async Task<GateOutcome[]> DecideAllAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, List<Pending> group)
+    private async Task<(GateOutcome[], Dictionary<(string Project, string Run), RunBudgetState>)> DecideAllAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, List<Pending> group)
     {
         var now = time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
@@ -162,7 +172,9 @@ internal sealed class GateWriter(
         foreach (var (key, (steps, parent)) in perRun)
         {
             var row = await GateStore.AdvanceRunAsync(c, t, key.Project, key.Run, parent, steps, nowMs);
-            runs[key] = new RunBudgetState(row, steps, options.MaxRecordedCalls);
+            var before = row.Steps - steps;
+            runs[key] = _runStates.Take(key, before)
+                ?? new RunBudgetState(row, before, before == 0 ? [] : await GateStore.LoadCallsAsync(c, t, key.Project, key.Run, options.MaxRecordedCalls), options.MaxRecordedCalls);
         }
 
         var outcomes = new GateOutcome[group.Count];
@@ -218,14 +230,33 @@ internal sealed class GateWriter(
             outcomes[i] = new GateOutcome(decision, row);
         }
 
-        foreach (var ((project, runId), run) in runs)
+        foreach (var byProject in runs.GroupBy(r => r.Key.Project))
         {
-            await GateStore.SaveCallsAsync(c, t, project, runId, run.CallsJson());
+            var fresh = new List<(string, RunCall)>();
+            foreach (var (key, run) in byProject)
+            {
+                var calls = run.TakeFresh();
+                fresh.AddRange(calls.Select(call => (key.Run, call)));
+                // Rows past the kept calls are deleted in steps of TrimEvery, not one by one.
+                if (calls.Count > 0)
+                {
+                    var upTo = TrimBoundary(run.Steps);
+                    if (upTo > TrimBoundary(calls[0].Seq - 1))
+                    {
+                        await GateStore.TrimCallsAsync(c, t, key.Project, key.Run, upTo);
+                    }
+                }
+            }
+
+            await GateStore.AppendCallsAsync(c, t, byProject.Key, fresh);
         }
 
         await GateStore.InsertDecisionsAsync(c, t, rows);
-        return outcomes;
+        return (outcomes, runs);
     }
+
+    /// <summary>The last step whose call may be deleted once the run has taken <paramref name="steps"/> steps.</summary>
+    private long TrimBoundary(long steps) => Math.Max(0, steps - options.MaxRecordedCalls) / TrimEvery * TrimEvery;
 
     private static bool NeedsCost(GateRules rules, string agent)
     {

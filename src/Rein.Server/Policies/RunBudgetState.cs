@@ -1,37 +1,45 @@
-using System.Text;
-using System.Text.Json;
 using Rein.Core.Policies;
 
 namespace Rein.Server.Policies;
 
+/// <summary>One call a run made, as the gate keeps it: the step that made it, the tool, the effect and a short arguments hash.</summary>
+internal readonly record struct RunCall(long Seq, string Tool, Effect Effect, string Hash);
+
 /// <summary>
-/// One run's budget state inside a writer transaction: what the row held before this batch, advanced call by call as
-/// the batch's decisions for the run are made in order, then written back once.
+/// One run's budget state: its step count and most recent calls, advanced call by call as the gate decides the run's
+/// actions in order. The writer keeps it between transactions while the run's step count in the database says nobody
+/// else moved the run, and reloads it otherwise.
 /// </summary>
 internal sealed class RunBudgetState
 {
     // Kept up to date call by call, so a decision reads counts instead of walking the run's calls.
-    private readonly List<(string Tool, Effect Effect, string Hash)> _calls;
+    private readonly Queue<RunCall> _calls;
     private readonly List<RecordedCall> _recorded;
     private readonly Dictionary<string, int> _perTool = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Tool, string Hash), int> _identical = [];
     private readonly Dictionary<string, int> _notDenied = new(StringComparer.Ordinal);
+    private readonly List<RunCall> _fresh = [];
     private readonly int _maxCalls;
-    private int _stepsBefore;
 
-    public RunBudgetState(GateRunRow row, int stepsInBatch, int maxCalls)
+    /// <param name="row">The run's row, as the batch's step increment left it.</param>
+    /// <param name="steps">The run's steps before this batch.</param>
+    /// <param name="calls">The run's most recent calls, oldest first.</param>
+    /// <param name="maxCalls">How many recent calls to keep.</param>
+    public RunBudgetState(GateRunRow row, long steps, IEnumerable<RunCall> calls, int maxCalls)
     {
         RunId = row.RunId;
-        _stepsBefore = (int)Math.Min(int.MaxValue, row.Steps - stepsInBatch);
+        Steps = steps;
         StartedAt = DateTimeOffset.FromUnixTimeMilliseconds(row.StartedAt);
         Depth = (int)row.Depth;
         _maxCalls = maxCalls;
-        _calls = Parse(row.Calls);
-        _recorded = new List<RecordedCall>(_calls.Count + stepsInBatch);
-        foreach (var call in _calls)
+        _calls = new Queue<RunCall>();
+        _recorded = [];
+        foreach (var call in calls)
         {
-            Count(call, +1);
+            Add(call);
         }
+
+        Trim();
     }
 
     public string RunId { get; }
@@ -40,6 +48,9 @@ internal sealed class RunBudgetState
 
     public int Depth { get; }
 
+    /// <summary>Steps the run has taken, the calls recorded in this state included.</summary>
+    public long Steps { get; private set; }
+
     /// <summary>Tools the run's kept calls used without being denied: what <c>run.called</c> looks at.</summary>
     public IReadOnlyCollection<string> CalledTools => _notDenied.Keys;
 
@@ -47,7 +58,7 @@ internal sealed class RunBudgetState
     /// read it before <see cref="Record"/> is called for the action.</summary>
     public RunSnapshot Snapshot(string tool, string argsHash, DateTimeOffset now, decimal? cost) => new()
     {
-        Steps = _stepsBefore,
+        Steps = (int)Math.Min(int.MaxValue, Steps),
         Calls = _recorded,
         ToolCalls = _perTool,
         IdenticalCalls = _identical.GetValueOrDefault((tool, Short(argsHash))),
@@ -58,33 +69,61 @@ internal sealed class RunBudgetState
 
     public void Record(string tool, Effect effect, string argsHash)
     {
-        _stepsBefore++;
-        var call = (tool, effect, Short(argsHash));
-        _calls.Add(call);
-        Count(call, +1);
-        if (_calls.Count > _maxCalls)
-        {
-            var drop = _calls.Count - _maxCalls;
-            for (var i = 0; i < drop; i++)
-            {
-                Count(_calls[i], -1);
-            }
-
-            _calls.RemoveRange(0, drop);
-        }
+        var call = new RunCall(++Steps, tool, effect, Short(argsHash));
+        _fresh.Add(call);
+        Add(call);
+        Trim();
     }
 
-    private void Count((string Tool, Effect Effect, string Hash) call, int by)
+    /// <summary>The calls recorded since the last time, to be appended to the run's rows.</summary>
+    public List<RunCall> TakeFresh()
     {
-        if (by > 0)
+        var fresh = new List<RunCall>(_fresh);
+        _fresh.Clear();
+        return fresh;
+    }
+
+    public static string Letter(Effect effect) => effect switch
+    {
+        Effect.Allow => "a",
+        Effect.Confirm => "c",
+        Effect.RequireApproval => "r",
+        _ => "d",
+    };
+
+    public static Effect FromLetter(string letter) => letter switch
+    {
+        "a" => Effect.Allow,
+        "c" => Effect.Confirm,
+        "r" => Effect.RequireApproval,
+        _ => Effect.Deny,
+    };
+
+    private void Add(RunCall call)
+    {
+        _calls.Enqueue(call);
+        _recorded.Add(new RecordedCall(call.Tool, call.Effect));
+        Count(call, +1);
+    }
+
+    private void Trim()
+    {
+        var drop = _calls.Count - _maxCalls;
+        if (drop <= 0)
         {
-            _recorded.Add(new RecordedCall(call.Tool, call.Effect));
-        }
-        else
-        {
-            _recorded.RemoveAt(0);
+            return;
         }
 
+        for (var i = 0; i < drop; i++)
+        {
+            Count(_calls.Dequeue(), -1);
+        }
+
+        _recorded.RemoveRange(0, drop);
+    }
+
+    private void Count(RunCall call, int by)
+    {
         Adjust(_perTool, call.Tool, by);
         Adjust(_identical, (call.Tool, call.Hash), by);
         if (call.Effect != Effect.Deny)
@@ -107,45 +146,6 @@ internal sealed class RunBudgetState
         }
     }
 
-    public string CallsJson()
-    {
-        var json = new StringBuilder(_calls.Count * 48 + 2).Append('[');
-        for (var i = 0; i < _calls.Count; i++)
-        {
-            var (tool, effect, hash) = _calls[i];
-            json.Append(i == 0 ? "[" : ",[").Append(JsonSerializer.Serialize(tool)).Append(",\"").Append(Letter(effect)).Append("\",\"").Append(hash).Append("\"]");
-        }
-
-        return json.Append(']').ToString();
-    }
-
     /// <summary>16 hex characters of the arguments hash: enough to tell a run's calls apart, a quarter of the storage.</summary>
     private static string Short(string argsHash) => argsHash.Length > 23 ? argsHash.Substring(7, 16) : argsHash;
-
-    private static char Letter(Effect effect) => effect switch
-    {
-        Effect.Allow => 'a',
-        Effect.Confirm => 'c',
-        Effect.RequireApproval => 'r',
-        _ => 'd',
-    };
-
-    private static List<(string, Effect, string)> Parse(string json)
-    {
-        var calls = new List<(string, Effect, string)>();
-        using var doc = JsonDocument.Parse(json);
-        foreach (var item in doc.RootElement.EnumerateArray())
-        {
-            var effect = item[1].GetString() switch
-            {
-                "a" => Effect.Allow,
-                "c" => Effect.Confirm,
-                "r" => Effect.RequireApproval,
-                _ => Effect.Deny,
-            };
-            calls.Add((item[0].GetString()!, effect, item[2].GetString()!));
-        }
-
-        return calls;
-    }
 }

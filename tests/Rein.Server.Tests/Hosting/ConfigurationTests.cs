@@ -62,6 +62,15 @@ public sealed class ConfigurationTests
     [InlineData("Traces:Prices:house:Inptu", "1", "Traces:Prices:house:Inptu (from --traces:prices:house:inptu): is not a Rein setting")]
     [InlineData("Traces:Prices:house:Output", "cheap", "Traces:Prices:house:Output (from --traces:prices:house:output): 'cheap' is not a number")]
     [InlineData("Traces:Prices", "3", "Traces:Prices (from --traces:prices): expected a section of named entries")]
+    [InlineData("Gate:MaxRequestBytes", "100", "Gate:MaxRequestBytes (from --gate:maxrequestbytes): must be between 1024 and")]
+    [InlineData("Gate:MaxJsonDepth", "65", "Gate:MaxJsonDepth (from --gate:maxjsondepth): must be between 2 and 64")]
+    [InlineData("Gate:QueueCapacity", "0", "Gate:QueueCapacity (from --gate:queuecapacity): must be between 1 and")]
+    [InlineData("Gate:MaxDecisionsPerTransaction", "0", "Gate:MaxDecisionsPerTransaction (from --gate:maxdecisionspertransaction): must be between 1 and")]
+    [InlineData("Gate:MaxRecordedCalls", "0", "Gate:MaxRecordedCalls (from --gate:maxrecordedcalls): must be between 1 and")]
+    [InlineData("Gate:RunCacheSize", "-1", "Gate:RunCacheSize (from --gate:runcachesize): must be between 0 and 1000000")]
+    [InlineData("Gate:RunCacheSize", "1000001", "Gate:RunCacheSize (from --gate:runcachesize): must be between 0 and 1000000")]
+    [InlineData("Gate:CommitTimeout", "2m", "Gate:CommitTimeout")]
+    [InlineData("Gate:UnboundAgentEffect", "maybe", "Gate:UnboundAgentEffect (from --gate:unboundagenteffect): must be allow, confirm, require_approval or deny")]
     [InlineData("Traces:DropAttributes", "a*b", "Traces:DropAttributes (from --traces:dropattributes): 'a*b' must be an attribute key")]
     public void BadValue_StopsTheStart_NamingTheSetting(string key, string value, string expected)
     {

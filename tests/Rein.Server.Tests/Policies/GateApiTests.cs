@@ -2,6 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Rein.Server.Policies;
+using Rein.Server.Storage;
 using Rein.Testing;
 
 namespace Rein.Server.Tests.Policies;
@@ -133,6 +137,57 @@ public abstract class GateApiTests
         Assert.Equal("deny", send.GetProperty("effect").GetString());
         Assert.Equal("no sending after a bulk export", send.GetProperty("reasons")[0].GetProperty("rule").GetString());
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("10000")]
+    public async Task Gate_RunLongerThanMaxRecordedCalls_ForgetsItsOldestCallsAndKeepsItsRowsBounded(string runCacheSize)
+    {
+        await using var h = await GateHarness.StartAsync(await DatabaseAsync(), new Dictionary<string, string?>
+        {
+            ["Gate:MaxRecordedCalls"] = "2",
+            ["Gate:RunCacheSize"] = runCacheSize,
+        });
+        await h.PushAsync("""
+            name: long-runner
+            agents: ["long-runner"]
+            default: allow
+            rules:
+              - name: no sending after a bulk export
+                tools: ["email.send"]
+                when: run.called('crm.export')
+                effect: deny
+            """);
+        var run = "run-" + Guid.NewGuid().ToString("N");
+        object Step(string tool) => Call(tool, new { n = 1 }, run, agent: "long-runner");
+
+        Assert.Equal("allow", await h.EffectAsync(Step("crm.export")));
+        Assert.Equal("deny", await h.EffectAsync(Step("email.send")));
+        Assert.Equal("allow", await h.EffectAsync(Step("kb.search")));
+        Assert.Equal("allow", await h.EffectAsync(Step("kb.search")));
+        // Only the last two calls are kept: the export has been forgotten.
+        Assert.Equal("allow", await h.EffectAsync(Step("email.send")));
+
+        for (var i = 0; i < 70; i++)
+        {
+            Assert.Equal("allow", await h.EffectAsync(Step("kb.search")));
+        }
+
+        Assert.Equal("allow", await h.EffectAsync(Step("crm.export")));
+        var send = await h.GateAsync(Step("email.send"));
+        Assert.Equal("deny", send.GetProperty("effect").GetString());
+        Assert.Equal(77, await StepsAsync(h, run));
+
+        var database = h.Host.App.Services.GetRequiredService<ReinDatabase>();
+        var rows = await database.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM gate_run_calls WHERE run_id = @run", new { run }), Ct);
+        Assert.InRange(rows, 2, 2 + GateWriter.TrimEvery);
+        Assert.True(rows < 77, $"{rows} call rows kept for a run of 77 steps with Gate:MaxRecordedCalls 2");
+    }
+
+    private static async Task<long> StepsAsync(GateHarness h, string run) =>
+        await h.Host.App.Services.GetRequiredService<ReinDatabase>().ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT steps FROM gate_runs WHERE run_id = @run", new { run }), Ct);
 
     [Fact]
     public async Task Gate_RateLimitObligation_DeniesCallsOverTheLimitPerKey()

@@ -58,4 +58,22 @@ public sealed class GateReplicaTests(PostgresCluster cluster)
         var log = await a.Viewer.GetFromJsonAsync<JsonElement>($"/api/v1/decisions?runId={run}&limit=500", Ct);
         Assert.Equal(60, log.GetProperty("items").GetArrayLength());
     }
+
+    [Fact]
+    public async Task Replicas_CallRecordedOnOne_SeenByTheOtherThatDecidedTheRunBefore()
+    {
+        var database = await cluster.CreateDatabaseAsync();
+        await using var a = await GateHarness.StartAsync(database);
+        await using var b = await GateHarness.StartAsync(database, shareKeysWith: a.Host);
+        await a.PushAsync(GatePolicies.Support);
+        var run = Guid.NewGuid().ToString("N");
+        object Step(string tool) => new { agent = "support-bot", tool, args = new { to = "a@example.com" }, runId = run };
+
+        // A decides the run first and keeps its state; the export happens through B.
+        Assert.Equal("allow", await a.EffectAsync(Step("kb.search")));
+        Assert.Equal("allow", await b.EffectAsync(Step("crm.export")));
+        var send = await a.GateAsync(Step("email.send"));
+        Assert.Equal("deny", send.GetProperty("effect").GetString());
+        Assert.Equal("no sending after a bulk export", send.GetProperty("reasons")[0].GetProperty("rule").GetString());
+    }
 }

@@ -43,6 +43,34 @@ public abstract class MigratorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MigrateAsync_Version4_MovesTheCallsOfRunsUnderWayToOneRowEach()
+    {
+        await _database.WriteAsync(async (c, t) =>
+        {
+            await c.ExecuteAsync("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", transaction: t);
+            foreach (var migration in Migrator.Load(_database.Kind).Take(3))
+            {
+                await c.ExecuteAsync(migration.Sql, transaction: t);
+                await c.ExecuteAsync("INSERT INTO schema_migrations VALUES (@Version, @Name, 0)", migration, t);
+            }
+
+            await c.ExecuteAsync(
+                """
+                INSERT INTO gate_runs (project_id, run_id, parent_run_id, depth, started_at, updated_at, steps, tool_counts, calls)
+                VALUES ('default', 'r1', NULL, 0, 0, 0, 5, '{}', '[["crm.export","a","h1"],["email.send","d","h2"],["kb.search","a","h3"]]')
+                """,
+                transaction: t);
+        }, Ct);
+
+        var applied = await NewMigrator().MigrateAsync(Ct);
+
+        Assert.Contains(applied, m => m.Version == 4);
+        var calls = await _database.ReadAsync(c => c.QueryAsync<(long, string, string, string)>(
+            "SELECT seq, tool, effect, args_hash FROM gate_run_calls WHERE run_id = 'r1' ORDER BY seq"), Ct);
+        Assert.Equal([(3L, "crm.export", "a", "h1"), (4L, "email.send", "d", "h2"), (5L, "kb.search", "a", "h3")], calls);
+    }
+
+    [Fact]
     public async Task MigrateAsync_UpToDateDatabase_AppliesNothing()
     {
         await NewMigrator().MigrateAsync(Ct);
