@@ -25,7 +25,7 @@ public sealed class KillSwitchService(ReinDatabase database, AuditLog audit, Tim
     /// <summary>The gate loads every switch of a project before deciding; this keeps that load small.</summary>
     public const int MaxPerProject = 1000;
 
-    public static IReadOnlyList<string> Scopes { get; } = ["tool", "agent", "release"];
+    public static IReadOnlyList<string> Scopes { get; } = [KillSwitchScopes.Tool, KillSwitchScopes.Agent, KillSwitchScopes.Release];
 
     /// <summary>Turns a switch on. The same switch again changes nothing (its first reason stays) and says so.</summary>
     /// <exception cref="ReinProblemException">400 naming the field; 409 beyond <see cref="MaxPerProject"/>.</exception>
@@ -127,7 +127,7 @@ public sealed class KillSwitchService(ReinDatabase database, AuditLog audit, Tim
 
         var validTarget = Name("target", target) ?? throw ReinProblemException.Invalid("target", $"is required: the {validScope} to stop");
         var validAgent = Name("agent", agent) ?? "";
-        if (validAgent.Length > 0 && validScope != "tool")
+        if (validAgent.Length > 0 && validScope != KillSwitchScopes.Tool)
         {
             throw ReinProblemException.Invalid("agent", $"only a tool switch can be limited to one agent; a {validScope} switch applies everywhere");
         }

@@ -62,21 +62,8 @@ public static class DecisionsCommand
                 To = parse.GetValue(until),
             };
             var wanted = parse.GetValue(limit);
-            var found = new List<RecordedDecision>();
-            string? cursor = null;
-            var more = false;
-            while (found.Count < wanted)
-            {
-                var page = await context.Client.Decisions.ListAsync(query, cursor, Math.Min(PageSize, wanted - found.Count), cancellationToken);
-                found.AddRange(page.Items);
-                more = page.Next is not null && page.Items.Count > 0 && page.Next != cursor;
-                if (!more)
-                {
-                    break;
-                }
-
-                cursor = page.Next;
-            }
+            var (found, more) = await Pages.CollectAsync(
+                (cursor, count) => context.Client.Decisions.ListAsync(query, cursor, count, cancellationToken), wanted, PageSize);
 
             var output = context.Output;
             if (output.IsJson)

@@ -52,21 +52,8 @@ public static class RunsCommand
         {
             var query = filters.ToQuery(context.Parse);
             var wanted = context.Parse.GetValue(limit);
-            var found = new List<Run>();
-            string? cursor = null;
-            var more = false;
-            while (found.Count < wanted)
-            {
-                var page = await context.Client.Runs.ListAsync(query, cursor, Math.Min(PageSize, wanted - found.Count), cancellationToken);
-                found.AddRange(page.Items);
-                more = page.Next is not null && page.Items.Count > 0 && page.Next != cursor;
-                if (!more)
-                {
-                    break;
-                }
-
-                cursor = page.Next;
-            }
+            var (found, more) = await Pages.CollectAsync(
+                (cursor, count) => context.Client.Runs.ListAsync(query, cursor, count, cancellationToken), wanted, PageSize);
 
             var output = context.Output;
             if (output.IsJson)

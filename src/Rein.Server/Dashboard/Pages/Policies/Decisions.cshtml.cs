@@ -1,8 +1,6 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Rein.Server.Identity;
 using Rein.Server.Policies;
 
@@ -12,7 +10,7 @@ namespace Rein.Server.Dashboard.Pages.Policies;
 /// The decision log, newest first, under a filter form that is a plain GET so a filtered list can be bookmarked and
 /// shared. Every field is bound as text and checked here, so a bad value is a message beside its field, never a 500.
 /// </summary>
-public sealed class DecisionsModel(DecisionLog log, TimeProvider time) : PageModel
+public sealed class DecisionsModel(DecisionLog log, TimeProvider time) : FilteredListModel(MaxTextLength)
 {
     public const int PageSize = Paging.DefaultLimit;
 
@@ -28,8 +26,6 @@ public sealed class DecisionsModel(DecisionLog log, TimeProvider time) : PageMod
         ("7d", "last 7 days", TimeSpan.FromDays(7)),
         ("30d", "last 30 days", TimeSpan.FromDays(30)),
     ];
-
-    private static readonly string[] TimeFormats = ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"];
 
     [BindProperty(SupportsGet = true, Name = "effect")]
     public string? Effect { get; set; }
@@ -55,26 +51,7 @@ public sealed class DecisionsModel(DecisionLog log, TimeProvider time) : PageMod
     [BindProperty(SupportsGet = true, Name = "to")]
     public string? To { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "cursor")]
-    public string? Cursor { get; set; }
-
     public IReadOnlyList<DecisionResponse> Decisions { get; private set; } = [];
-
-    /// <summary>The next (older) page with the same filters; null on the last page.</summary>
-    public string? OlderUrl { get; private set; }
-
-    /// <summary>The first page with the same filters; null on the first page.</summary>
-    public string? NewestUrl { get; private set; }
-
-    /// <summary>Problems by field name (the query parameter); empty when the filter is good.</summary>
-    public Dictionary<string, string> Problems { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>A problem not about one field.</summary>
-    public string? Problem { get; private set; }
-
-    public bool Filtered { get; private set; }
-
-    public string? ProblemOf(string field) => Problems.GetValueOrDefault(field);
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
@@ -186,42 +163,4 @@ public sealed class DecisionsModel(DecisionLog log, TimeProvider time) : PageMod
         Problems["since"] = $"'{Shorten(Since.Trim())}' is not a period; choose one of {string.Join(", ", SincePresets.Select(p => p.Value))}";
         return null;
     }
-
-    private string? Text(string field, string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        var trimmed = value.Trim();
-        if (trimmed.Length > MaxTextLength)
-        {
-            Problems[field] = $"is {trimmed.Length} characters long; at most {MaxTextLength} are allowed";
-            return null;
-        }
-
-        return trimmed;
-    }
-
-    private DateTimeOffset? ParseTime(string field, string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        var text = value.Trim();
-        // The fields are labelled UTC, like every time on the page; a time without a zone is UTC.
-        if (DateTimeOffset.TryParseExact(text, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
-            || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out parsed))
-        {
-            return parsed;
-        }
-
-        Problems[field] = $"'{Shorten(text)}' is not a date and time; use the form 2026-01-31T14:30 (UTC)";
-        return null;
-    }
-
-    private static string Shorten(string value) => value.Length > 40 ? value[..40] + "…" : value;
 }

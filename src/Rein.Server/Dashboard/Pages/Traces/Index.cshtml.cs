@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 using Rein.Server.Identity;
 using Rein.Server.Traces;
 
@@ -13,14 +12,12 @@ namespace Rein.Server.Dashboard.Pages.Traces;
 /// filtered list can be bookmarked and shared. Each field is bound as text and checked here, so that a bad value is
 /// a message beside its field rather than model binding's error or a 500.
 /// </summary>
-public sealed class RunsModel(TraceQueries traces) : PageModel
+public sealed class RunsModel(TraceQueries traces) : FilteredListModel(MaxTextLength)
 {
     public const int PageSize = Paging.DefaultLimit;
 
     /// <summary>Longer than any agent, release, session, user or tool name worth filtering on; longer is a paste gone wrong.</summary>
     public const int MaxTextLength = 256;
-
-    private static readonly string[] TimeFormats = ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"];
 
     [BindProperty(SupportsGet = true, Name = "agent")]
     public string? Agent { get; set; }
@@ -53,26 +50,7 @@ public sealed class RunsModel(TraceQueries traces) : PageModel
     [BindProperty(SupportsGet = true, Name = "tool")]
     public string? Tool { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "cursor")]
-    public string? Cursor { get; set; }
-
     public IReadOnlyList<RunSummary> Runs { get; private set; } = [];
-
-    /// <summary>The address of the next (older) page with the same filters; null on the last page.</summary>
-    public string? OlderUrl { get; private set; }
-
-    /// <summary>The address of the first page with the same filters; null on the first page.</summary>
-    public string? NewestUrl { get; private set; }
-
-    /// <summary>Problems by field name (the query parameter); empty when the filter is good.</summary>
-    public Dictionary<string, string> Problems { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>A problem not about one field (a cursor that no longer works).</summary>
-    public string? Problem { get; private set; }
-
-    public bool Filtered { get; private set; }
-
-    public string? ProblemOf(string field) => Problems.GetValueOrDefault(field);
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
@@ -157,23 +135,6 @@ public sealed class RunsModel(TraceQueries traces) : PageModel
         return filter;
     }
 
-    private string? Text(string field, string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        var trimmed = value.Trim();
-        if (trimmed.Length > MaxTextLength)
-        {
-            Problems[field] = $"is {trimmed.Length} characters long; at most {MaxTextLength} are allowed";
-            return null;
-        }
-
-        return trimmed;
-    }
-
     private RunStatus? ParseStatus()
     {
         if (string.IsNullOrWhiteSpace(Status))
@@ -187,25 +148,6 @@ public sealed class RunsModel(TraceQueries traces) : PageModel
         }
 
         Problems["status"] = $"'{Status.Trim()}' is not a status; choose running, success, failure or escalated";
-        return null;
-    }
-
-    private DateTimeOffset? ParseTime(string field, string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        var text = value.Trim();
-        // The form's datetime-local fields send no zone; the field is labelled UTC, and so are the times in the table.
-        if (DateTimeOffset.TryParseExact(text, TimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time))
-        {
-            return time;
-        }
-
-        Problems[field] = $"'{text}' is not a date and time; use the form 2026-01-31T14:30 (UTC)";
         return null;
     }
 
