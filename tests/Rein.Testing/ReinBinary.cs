@@ -25,6 +25,7 @@ public static class ReinBinary
     /// <summary>A start description for rein with the given arguments; REIN_* variables of the test process are not inherited.</summary>
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? workingDirectory, IReadOnlyDictionary<string, string?>? environment)
     {
+        ChildSignals.EnsureDefaultsForChildren();
         var info = new ProcessStartInfo(DotnetHost)
         {
             WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
