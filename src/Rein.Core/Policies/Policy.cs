@@ -14,6 +14,15 @@ public enum Effect
     Deny = 3,
 }
 
+/// <summary>How urgent a human decision is: an approval inbox sorts by it, highest first.</summary>
+public enum Severity
+{
+    Low = 0,
+    Medium = 1,
+    High = 2,
+    Critical = 3,
+}
+
 /// <summary>enforce: the decision is the answer. warn: the answer is allow, what would have been blocked is recorded.
 /// audit: evaluated beside the enforced policy and recorded only (shadow mode).</summary>
 public enum PolicyMode
@@ -95,6 +104,9 @@ public sealed record PolicyRule
 
     public string? Route { get; init; }
 
+    /// <summary>How urgent an approval this rule asks for is; null when the rule does not say (medium).</summary>
+    public Severity? Severity { get; init; }
+
     /// <summary>Argument paths (<c>args.card.number</c>) removed from everything stored about the decision.</summary>
     public IReadOnlyList<string> Redact { get; init; } = [];
 
@@ -127,6 +139,12 @@ public sealed record PolicyTestCase
 /// <summary>A parsed and checked policy, immutable, safe to evaluate concurrently.</summary>
 public sealed class Policy
 {
+    /// <summary>Shortest <see cref="ApprovalExpiry"/>: less leaves no one the time to read the request.</summary>
+    public static readonly TimeSpan MinApprovalExpiry = TimeSpan.FromMinutes(1);
+
+    /// <summary>Longest <see cref="ApprovalExpiry"/>: an agent run does not wait a week for anything.</summary>
+    public static readonly TimeSpan MaxApprovalExpiry = TimeSpan.FromDays(7);
+
     public required string Name { get; init; }
 
     public string? Description { get; init; }
@@ -138,6 +156,10 @@ public sealed class Policy
     public Effect Default { get; init; }
 
     public Budgets Budgets { get; init; } = new();
+
+    /// <summary>How long an approval this policy asks for stays open before it expires (denied); null leaves it to the
+    /// queue or the server's default.</summary>
+    public TimeSpan? ApprovalExpiry { get; init; }
 
     public required IReadOnlyList<PolicyRule> Rules { get; init; }
 
@@ -231,6 +253,10 @@ public sealed record PolicyDecision
 
     /// <summary>Approval route of the deciding rule when the effect is require_approval.</summary>
     public string? Route { get; init; }
+
+    /// <summary>The highest severity among the deciding rules (medium for a rule that names none, high for an exceeded
+    /// budget).</summary>
+    public Severity Severity { get; init; } = Severity.Medium;
 
     public IReadOnlyList<string> Redact { get; init; } = [];
 

@@ -93,7 +93,7 @@ public static class PolicyEvaluator
             outcomes ??= [];
             if (error is null)
             {
-                outcomes.Add(new Outcome(rule.Name, rule.Effect, message, rule.Route, IsRule: true));
+                outcomes.Add(new Outcome(rule.Name, rule.Effect, message, rule.Route, IsRule: true, rule.Severity ?? Severity.Medium));
                 if (rateLimit is not null)
                 {
                     (rateLimits ??= []).Add(rateLimit);
@@ -102,7 +102,7 @@ public static class PolicyEvaluator
             else
             {
                 errored = true;
-                outcomes.Add(new Outcome(rule.Name, Effect.Deny, "evaluation error: " + error, null, IsRule: true));
+                outcomes.Add(new Outcome(rule.Name, Effect.Deny, "evaluation error: " + error, null, IsRule: true, Severity.Medium));
             }
 
             // Redaction protects what is stored: a rule that failed may have matched, so its paths are kept too.
@@ -118,7 +118,7 @@ public static class PolicyEvaluator
         var matched = outcomes?.Count ?? 0;
         if (matched == 0)
         {
-            (outcomes ??= []).Add(new Outcome("default", defaultEffect, plan.DefaultMessage, null, IsRule: false));
+            (outcomes ??= []).Add(new Outcome("default", defaultEffect, plan.DefaultMessage, null, IsRule: false, Severity.Medium));
         }
 
         if (!plan.Budgets.IsEmpty)
@@ -146,6 +146,7 @@ public static class PolicyEvaluator
         var reasons = new DecisionReason[deciding];
         var rules = matched == 0 ? [] : new string[matched];
         string? route = null;
+        var severity = Severity.Low;
         int r = 0, m = 0;
         foreach (var outcome in outcomes)
         {
@@ -158,6 +159,7 @@ public static class PolicyEvaluator
             {
                 reasons[r++] = new DecisionReason(outcome.Rule, outcome.Message);
                 route ??= outcome.Route;
+                severity = outcome.Severity > severity ? outcome.Severity : severity;
             }
         }
 
@@ -167,6 +169,7 @@ public static class PolicyEvaluator
             Reasons = reasons,
             MatchedRules = rules,
             Route = route,
+            Severity = severity,
             Redact = redact is null ? [] : redact,
             RateLimits = rateLimits is null ? [] : rateLimits,
             Errored = errored,
@@ -221,10 +224,11 @@ public static class PolicyEvaluator
         }
     }
 
+    // An agent past its budget is out of its expected path: whoever approves should look first.
     private static Outcome Exceeded(string budget, Effect effect, string message) =>
-        new("budget." + budget, effect, message, null, IsRule: false);
+        new("budget." + budget, effect, message, null, IsRule: false, Severity.High);
 
     private static string Text(object? value) => value as string ?? Expression.Format(value);
 
-    private readonly record struct Outcome(string Rule, Effect Effect, string Message, string? Route, bool IsRule);
+    private readonly record struct Outcome(string Rule, Effect Effect, string Message, string? Route, bool IsRule, Severity Severity);
 }

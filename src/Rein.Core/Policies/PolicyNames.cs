@@ -8,6 +8,8 @@ public static class PolicyNames
 
     internal const string ModeList = "enforce, warn, audit";
 
+    internal const string SeverityList = "low, medium, high, critical";
+
     public static string ToName(this Effect effect) => effect switch
     {
         Effect.Allow => "allow",
@@ -62,6 +64,37 @@ public static class PolicyNames
                 return true;
             default:
                 mode = default;
+                return false;
+        }
+    }
+
+    public static string ToName(this Severity severity) => severity switch
+    {
+        Severity.Low => "low",
+        Severity.Medium => "medium",
+        Severity.High => "high",
+        Severity.Critical => "critical",
+        _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, "unknown severity"),
+    };
+
+    public static bool TryParseSeverity(string? name, out Severity severity)
+    {
+        switch (name)
+        {
+            case "low":
+                severity = Severity.Low;
+                return true;
+            case "medium":
+                severity = Severity.Medium;
+                return true;
+            case "high":
+                severity = Severity.High;
+                return true;
+            case "critical":
+                severity = Severity.Critical;
+                return true;
+            default:
+                severity = default;
                 return false;
         }
     }

@@ -2,7 +2,7 @@ namespace Rein.Core.Policies;
 
 internal sealed partial class PolicyReader
 {
-    private static readonly string[] RuleKeys = ["name", "tools", "when", "effect", "message", "route", "redact", "rate_limit"];
+    private static readonly string[] RuleKeys = ["name", "tools", "when", "effect", "message", "route", "severity", "redact", "rate_limit"];
     private static readonly string[] RateLimitKeys = ["key", "limit", "per"];
 
     // A message is an expression; unquoted text written as-is is the usual mistake.
@@ -70,6 +70,7 @@ internal sealed partial class PolicyReader
         var effect = Required(fields, "effect", node, where) is { } effectNode ? EffectValue(effectNode, "effect", where) : null;
         var message = fields.TryGetValue("message", out var messageNode) ? Compile(messageNode, $"'message' in {where}", MessageHint) : null;
         var route = fields.TryGetValue("route", out var routeNode) ? Name(routeNode, $"'route' in {where}") : null;
+        var severity = fields.TryGetValue("severity", out var severityNode) ? SeverityValue(severityNode, where) : null;
         var redact = fields.TryGetValue("redact", out var redactNode) ? Redact(redactNode, where) : [];
         var rateLimit = fields.TryGetValue("rate_limit", out var rateLimitNode) ? RateLimit(rateLimitNode, where) : null;
         if (Problems.Count > problems || name is null || tools is null || effect is null || redact is null)
@@ -85,10 +86,27 @@ internal sealed partial class PolicyReader
             Effect = effect.Value,
             Message = message,
             Route = route,
+            Severity = severity,
             Redact = redact,
             RateLimit = rateLimit,
             Line = node.Line,
         };
+    }
+
+    private Severity? SeverityValue(PolicyYaml.Node node, string where)
+    {
+        if (Text(node, $"'severity' in {where}") is not { } name)
+        {
+            return null;
+        }
+
+        if (PolicyNames.TryParseSeverity(name, out var severity))
+        {
+            return severity;
+        }
+
+        Problem(node, $"unknown severity {Quote(name)} for 'severity' in {where}; expected one of {PolicyNames.SeverityList}");
+        return null;
     }
 
     /// <summary>

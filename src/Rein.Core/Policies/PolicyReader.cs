@@ -9,7 +9,7 @@ namespace Rein.Core.Policies;
 /// </summary>
 internal sealed partial class PolicyReader(string source, string file, PolicyLimits limits)
 {
-    private static readonly string[] PolicyKeys = ["name", "description", "agents", "mode", "default", "budgets", "rules", "tests"];
+    private static readonly string[] PolicyKeys = ["name", "description", "agents", "mode", "default", "budgets", "approval_expiry", "rules", "tests"];
     private static readonly string[] BudgetKeys = ["max_steps", "max_calls_per_tool", "max_identical_calls", "max_cost_usd", "max_duration", "max_depth", "on_exceed"];
 
     private static readonly SearchValues<char> PolicyNameChars = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789._-");
@@ -45,6 +45,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
 
         var defaultEffect = Required(fields, "default", root, "the policy") is { } defaultNode ? EffectValue(defaultNode, "default", "the policy") : null;
         var budgets = fields.TryGetValue("budgets", out var budgetsNode) ? Budgets(budgetsNode) : new Budgets();
+        var approvalExpiry = fields.TryGetValue("approval_expiry", out var expiryNode) ? ApprovalExpiry(expiryNode) : null;
         var rules = Required(fields, "rules", root, "the policy") is { } rulesNode ? Rules(rulesNode) : null;
         var tests = fields.TryGetValue("tests", out var testsNode) ? Tests(testsNode, agents) : [];
         if (Problems.Count > 0 || name is null || agents is null || defaultEffect is null || budgets is null || rules is null || tests is null)
@@ -60,6 +61,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             Mode = mode,
             Default = defaultEffect.Value,
             Budgets = budgets,
+            ApprovalExpiry = approvalExpiry,
             Rules = rules,
             Tests = tests,
             Source = source,
@@ -116,6 +118,19 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
 
         int? Optional(Dictionary<string, PolicyYaml.Node> fields, string key, int min) =>
             fields.TryGetValue(key, out var value) ? Integer(value, $"'{key}' in budgets", min) : null;
+    }
+
+    private TimeSpan? ApprovalExpiry(PolicyYaml.Node node)
+    {
+        if (node is PolicyYaml.Scalar { IsNull: false } scalar && PolicyValues.TryDuration(scalar.Text, out var value) &&
+            value >= Policy.MinApprovalExpiry && value <= Policy.MaxApprovalExpiry)
+        {
+            return value;
+        }
+
+        Problem(node, $"'approval_expiry' must be a duration between {PolicyValues.FormatDuration(Policy.MinApprovalExpiry)} and " +
+            $"{PolicyValues.FormatDuration(Policy.MaxApprovalExpiry)} (7 days) such as 30m or 4h, not {node.Kind}");
+        return null;
     }
 
     private Dictionary<string, PolicyYaml.Node>? Fields(PolicyYaml.Node node, string where, string[] allowed)

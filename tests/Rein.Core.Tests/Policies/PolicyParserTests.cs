@@ -142,7 +142,7 @@ public sealed class PolicyParserTests
         Assert.Equal(
         [
             new PolicyProblem("p.yaml", 5, 5, "missing key 'effect' in rule 'lookups'"),
-            new PolicyProblem("p.yaml", 7, 5, "unknown key 'efect' in rule 'lookups'; expected one of name, tools, when, effect, message, route, redact, rate_limit"),
+            new PolicyProblem("p.yaml", 7, 5, "unknown key 'efect' in rule 'lookups'; expected one of name, tools, when, effect, message, route, severity, redact, rate_limit"),
         ],
             problems);
     }
@@ -176,7 +176,7 @@ public sealed class PolicyParserTests
             "11:23: 'max_steps' in budgets must be a whole number of at least 1, not '-1'",
             "11:41: 'max_cost_usd' in budgets must be a positive number of US dollars such as 2.5, not 'free'",
             "11:58: unknown effect 'maybe' for 'on_exceed' in budgets; expected one of allow, confirm, require_approval, deny",
-            "12:1: unknown key 'surprise' in the policy; expected one of name, description, agents, mode, default, budgets, rules, tests",
+            "12:1: unknown key 'surprise' in the policy; expected one of name, description, agents, mode, default, budgets, approval_expiry, rules, tests",
         ],
             problems.Select(p => $"{p.Line}:{p.Column}: {p.Message}"));
     }
