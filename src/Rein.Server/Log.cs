@@ -3,7 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace Rein.Server;
 
 /// <summary>Every log message of the server, with stable event ids grouped by capability:
-/// 1xxx hosting, 2xxx storage, 3xxx identity, 4xxx audit, 5xxx dashboard, 6xxx traces, 7xxx policies and the gate.</summary>
+/// 1xxx hosting, 2xxx storage, 3xxx identity, 4xxx audit, 5xxx dashboard, 6xxx traces, 7xxx policies and the gate,
+/// 80xx approvals (8500 and up: approval webhooks).</summary>
 internal static partial class Log
 {
     // Hosting
@@ -106,4 +107,17 @@ internal static partial class Log
 
     [LoggerMessage(7504, LogLevel.Debug, "Gate reloaded the rules of project {ProjectId} at epoch {Epoch}: {Policies} active policies, {KillSwitches} kill switches")]
     public static partial void GateRulesLoaded(ILogger logger, string projectId, long epoch, int policies, int killSwitches);
+
+    // Approvals
+    [LoggerMessage(8001, LogLevel.Information, "Approval request {RequestId} {Outcome} in queue {Queue} of project {ProjectId} by {Actor}")]
+    public static partial void ApprovalDecided(ILogger logger, string requestId, string outcome, string queue, string projectId, string actor);
+
+    [LoggerMessage(8002, LogLevel.Warning, "Approval expiry pass failed; it runs again in {Interval}")]
+    public static partial void ApprovalExpiryFailed(ILogger logger, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(8003, LogLevel.Warning, "Listening for approval notifications failed; retrying in {Delay} (waiters re-read on their own meanwhile)")]
+    public static partial void ApprovalListenerFailed(ILogger logger, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(8004, LogLevel.Information, "Approval queue {Queue} of project {ProjectId} set to expiry {Expiry} by {Actor}")]
+    public static partial void ApprovalQueueSet(ILogger logger, string queue, string projectId, string expiry, string actor);
 }

@@ -39,6 +39,7 @@ public sealed class ReinConfiguration
         ("Dashboard", typeof(Dashboard.DashboardOptions)),
         ("Traces", typeof(Traces.TracesOptions)),
         ("Gate", typeof(Policies.GateOptions)),
+        ("Approvals", typeof(Approvals.ApprovalsOptions)),
     ];
 
     public T Get<T>() where T : class => (T)_settings[typeof(T)];

@@ -9,7 +9,7 @@ namespace Rein.Server.Identity;
 public static class IdentityStore
 {
     private const string KeyColumns =
-        "id, project_id, name, role, created_at, created_by, expires_at, revoked_at, revoked_by, last_used_at";
+        "id, project_id, name, role, created_at, created_by, expires_at, revoked_at, revoked_by, last_used_at, queues";
 
     public static Task<long> CountProjectsAsync(DbConnection c, DbTransaction? t) =>
         c.ExecuteScalarAsync<long>("SELECT count(*) FROM projects", transaction: t);
@@ -31,7 +31,7 @@ public static class IdentityStore
 
     public static Task InsertKeyAsync(DbConnection c, DbTransaction t, ApiKey key, byte[] secretHash) =>
         c.ExecuteAsync(
-            $"INSERT INTO api_keys ({KeyColumns}, secret_hash) VALUES (@Id, @ProjectId, @Name, @Role, @CreatedAt, @CreatedBy, @ExpiresAt, NULL, NULL, NULL, @SecretHash)",
+            $"INSERT INTO api_keys ({KeyColumns}, secret_hash) VALUES (@Id, @ProjectId, @Name, @Role, @CreatedAt, @CreatedBy, @ExpiresAt, NULL, NULL, NULL, @Queues, @SecretHash)",
             new
             {
                 key.Id,
@@ -41,6 +41,7 @@ public static class IdentityStore
                 CreatedAt = key.CreatedAt.ToUnixTimeMilliseconds(),
                 key.CreatedBy,
                 ExpiresAt = key.ExpiresAt?.ToUnixTimeMilliseconds(),
+                Queues = key.Queues is null ? null : System.Text.Json.JsonSerializer.Serialize(key.Queues),
                 SecretHash = secretHash,
             },
             t);
@@ -115,6 +116,7 @@ public static class IdentityStore
         public long? RevokedAt { get; set; }
         public string? RevokedBy { get; set; }
         public long? LastUsedAt { get; set; }
+        public string? Queues { get; set; }
         public byte[]? SecretHash { get; set; }
 
         public ApiKey ToKey() => new(
@@ -127,6 +129,9 @@ public static class IdentityStore
             FromMs(ExpiresAt),
             FromMs(RevokedAt),
             RevokedBy,
-            FromMs(LastUsedAt));
+            FromMs(LastUsedAt))
+        {
+            Queues = Queues is null ? null : System.Text.Json.JsonSerializer.Deserialize<string[]>(Queues),
+        };
     }
 }

@@ -21,7 +21,15 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
     /// <summary>Largest page a listing returns.</summary>
     public const int MaxPageSize = 1000;
 
-    public async Task<CreatedKey> CreateAsync(Caller caller, string? name, string? role, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+    /// <summary>Approval queues one approver key may be limited to.</summary>
+    public const int MaxQueuesPerKey = 100;
+
+    public Task<CreatedKey> CreateAsync(Caller caller, string? name, string? role, DateTimeOffset? expiresAt, CancellationToken cancellationToken) =>
+        CreateAsync(caller, name, role, expiresAt, null, cancellationToken);
+
+    /// <summary>Creates a key; <paramref name="queues"/> limits an approver key to those approval queues (null: all),
+    /// and is refused for other roles.</summary>
+    public async Task<CreatedKey> CreateAsync(Caller caller, string? name, string? role, DateTimeOffset? expiresAt, IReadOnlyList<string>? queues, CancellationToken cancellationToken)
     {
         Permissions.Demand(caller, Permission.Administer);
         var validName = ValidateName(name);
@@ -29,6 +37,8 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
         {
             throw ReinProblemException.Invalid("role", $"'{role}' is not a role; use one of {string.Join(", ", Roles.Names)}");
         }
+
+        var validQueues = ValidateQueues(queues, validRole);
 
         var now = time.GetUtcNow();
         if (expiresAt is { } expires && expires <= now)
@@ -44,7 +54,7 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
                 throw ReinProblemException.Conflict($"project {caller.ProjectId} already has {active} active keys, the limit (Identity:MaxActiveKeysPerProject); revoke unused keys first");
             }
 
-            return await InsertAsync(c, t, caller.ProjectId, caller.KeyId, validName, validRole, expiresAt, now);
+            return await InsertAsync(c, t, caller.ProjectId, caller.KeyId, validName, validRole, expiresAt, now, validQueues);
         }, cancellationToken);
         Log.KeyCreated(logger, created.Key.Id, validRole.ToName(), caller.ProjectId, caller.KeyId);
         return created;
@@ -52,15 +62,61 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
 
     /// <summary>Inserts a key and its audit entry inside the caller's transaction.</summary>
     internal async Task<CreatedKey> InsertAsync(
-        System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, string projectId, string actor, string name, Role role, DateTimeOffset? expiresAt, DateTimeOffset now)
+        System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, string projectId, string actor, string name, Role role, DateTimeOffset? expiresAt, DateTimeOffset now,
+        IReadOnlyList<string>? queues = null)
     {
         var token = ApiKeyToken.Create();
-        var key = new ApiKey(token.Id, projectId, name, role, Truncate(now), actor, expiresAt is { } e ? Truncate(e) : null, null, null, null);
+        var key = new ApiKey(token.Id, projectId, name, role, Truncate(now), actor, expiresAt is { } e ? Truncate(e) : null, null, null, null) { Queues = queues };
         await IdentityStore.InsertKeyAsync(c, t, key, token.Hash());
         await audit.AppendAsync(c, t, projectId, new AuditEvent(
             actor, "key.create", "key", key.Id, null, Digest(key),
-            JsonSerializer.Serialize(new { name, role = role.ToName(), expiresAt = key.ExpiresAt })));
+            queues is null
+                ? JsonSerializer.Serialize(new { name, role = role.ToName(), expiresAt = key.ExpiresAt })
+                : JsonSerializer.Serialize(new { name, role = role.ToName(), expiresAt = key.ExpiresAt, queues })));
         return new CreatedKey(key, token.Value);
+    }
+
+    /// <summary>The approval queues the caller's key may decide; null: every queue (admins, and approvers not limited).</summary>
+    internal async Task<IReadOnlyList<string>?> QueuesOfAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        if (caller.Role != Role.Approver)
+        {
+            return null;
+        }
+
+        var key = await database.ReadAsync(c => IdentityStore.GetKeyAsync(c, null, caller.ProjectId, caller.KeyId), cancellationToken);
+        // A key that no longer exists decides nothing.
+        return key is null ? [] : key.Queues;
+    }
+
+    private static string[]? ValidateQueues(IReadOnlyList<string>? queues, Role role)
+    {
+        if (queues is null)
+        {
+            return null;
+        }
+
+        if (role != Role.Approver)
+        {
+            throw ReinProblemException.Invalid("queues", $"only an approver key can be limited to approval queues; this key's role is {role.ToName()}");
+        }
+
+        if (queues.Count is 0 or > MaxQueuesPerKey)
+        {
+            throw ReinProblemException.Invalid("queues", $"must list 1 to {MaxQueuesPerKey} queue names (leave it out for every queue); it lists {queues.Count}");
+        }
+
+        var valid = new List<string>(queues.Count);
+        for (var i = 0; i < queues.Count; i++)
+        {
+            var name = Approvals.ApprovalQueueNames.Validate($"queues[{i}]", queues[i]);
+            if (!valid.Contains(name, StringComparer.Ordinal))
+            {
+                valid.Add(name);
+            }
+        }
+
+        return [.. valid];
     }
 
     public async Task<Page<ApiKey>> ListAsync(Caller caller, string? after, int limit, CancellationToken cancellationToken)
@@ -149,13 +205,21 @@ public sealed class KeyService(ReinDatabase database, AuditLog audit, TimeProvid
     }
 
     /// <summary>The state of a key as the audit log records it: no secret, no last-used time (not a change of state).</summary>
-    internal static string Digest(ApiKey key) => AuditChain.DigestOf(
-        ("id", key.Id),
-        ("project", key.ProjectId),
-        ("name", key.Name),
-        ("role", key.Role.ToName()),
-        ("expiresAt", key.ExpiresAt?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        ("revokedAt", key.RevokedAt?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    internal static string Digest(ApiKey key)
+    {
+        (string, string?)[] fields =
+        [
+            ("id", key.Id),
+            ("project", key.ProjectId),
+            ("name", key.Name),
+            ("role", key.Role.ToName()),
+            ("expiresAt", key.ExpiresAt?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("revokedAt", key.RevokedAt?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ];
+
+        // Only keys limited to queues digest them, so every other key's digest stays what it was before queues existed.
+        return AuditChain.DigestOf(key.Queues is null ? fields : [.. fields, ("queues", JsonSerializer.Serialize(key.Queues))]);
+    }
 
     // Storage keeps milliseconds; what is returned must equal what a later read returns.
     private static DateTimeOffset Truncate(DateTimeOffset value) => DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds());

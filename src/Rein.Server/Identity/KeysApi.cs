@@ -6,7 +6,7 @@ using Rein.Core.Identity;
 
 namespace Rein.Server.Identity;
 
-public sealed record CreateKeyRequest(string? Name, string? Role, DateTimeOffset? ExpiresAt);
+public sealed record CreateKeyRequest(string? Name, string? Role, DateTimeOffset? ExpiresAt, IReadOnlyList<string>? Queues = null);
 
 public sealed record KeyResponse(
     string Id,
@@ -19,11 +19,12 @@ public sealed record KeyResponse(
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
     string? RevokedBy,
-    DateTimeOffset? LastUsedAt)
+    DateTimeOffset? LastUsedAt,
+    IReadOnlyList<string>? Queues)
 {
     public static KeyResponse From(ApiKey key, DateTimeOffset now) => new(
         key.Id, key.ProjectId, key.Name, key.Role.ToName(), key.StateAt(now).ToString().ToLowerInvariant(),
-        key.CreatedAt, key.CreatedBy, key.ExpiresAt, key.RevokedAt, key.RevokedBy, key.LastUsedAt);
+        key.CreatedAt, key.CreatedBy, key.ExpiresAt, key.RevokedAt, key.RevokedBy, key.LastUsedAt, key.Queues);
 }
 
 /// <summary>The new key's record plus its full value, which is never shown again.</summary>
@@ -50,7 +51,7 @@ public static class KeysApi
 
         keys.MapPost("", async (HttpContext http, KeyService service, TimeProvider time, CreateKeyRequest request, CancellationToken cancellationToken) =>
         {
-            var created = await service.CreateAsync(http.Caller(), request.Name, request.Role, request.ExpiresAt, cancellationToken);
+            var created = await service.CreateAsync(http.Caller(), request.Name, request.Role, request.ExpiresAt, request.Queues, cancellationToken);
             return TypedResults.Created($"/api/v1/keys/{created.Key.Id}", new CreatedKeyResponse(KeyResponse.From(created.Key, time.GetUtcNow()), created.Value));
         }).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
 

@@ -30,6 +30,9 @@ public sealed record ApiKey(
     string? RevokedBy,
     DateTimeOffset? LastUsedAt)
 {
+    /// <summary>The approval queues an approver key may decide; null: every queue. Other roles never have a list.</summary>
+    public IReadOnlyList<string>? Queues { get; init; }
+
     public KeyState StateAt(DateTimeOffset now) =>
         RevokedAt is not null ? KeyState.Revoked
         : ExpiresAt is { } expires && expires <= now ? KeyState.Expired

@@ -35,6 +35,9 @@ internal sealed class DecisionSpans(TraceIngest ingest, ILogger<DecisionSpans> l
         }
     }
 
+    /// <summary>Queues one span Rein writes about a run (an approval's decision); false when the queue is full.</summary>
+    public bool Enqueue(Caller caller, RawSpan span) => _queue.Writer.TryWrite((caller, span));
+
     internal static RawSpan Build(GateCall call, GateDecision decision, DecisionRow row, string traceId)
     {
         var end = row.At * 1_000_000;
@@ -54,6 +57,11 @@ internal sealed class DecisionSpans(TraceIngest ingest, ILogger<DecisionSpans> l
             attributes.Add(new("rein.policy.name", policy.Name));
             attributes.Add(new("rein.policy.version", (long)policy.Version));
             attributes.Add(new("rein.policy.hash", policy.Hash));
+        }
+
+        if (decision.Approval is { } approval)
+        {
+            attributes.Add(new("rein.approval.id", approval.RequestId));
         }
 
         if (decision.Mode is { } mode)

@@ -115,6 +115,7 @@ public static class GateApi
             Context = body.Context,
             TraceId = traceId,
             ParentSpanId = parentSpanId,
+            ApprovalToken = body.ApprovalToken,
         };
     }
 

@@ -18,6 +18,12 @@ internal sealed record Decided
 
     public string? Route { get; init; }
 
+    /// <summary>How urgent the approval is, when the effect is require_approval.</summary>
+    public Severity Severity { get; init; } = Severity.Medium;
+
+    /// <summary>True when a kill switch decided: nothing else, an approval token included, can change it.</summary>
+    public bool Killed { get; init; }
+
     /// <summary>Argument paths to remove from everything stored: the union over every policy evaluated.</summary>
     public IReadOnlyList<string> Redact { get; init; } = [];
 
@@ -38,7 +44,7 @@ internal static class GateDecider
     {
         if (Killed(rules.KillSwitches, input) is { } kill)
         {
-            return new Decided { Effect = Effect.Deny, Reasons = [kill] };
+            return new Decided { Effect = Effect.Deny, Reasons = [kill], Killed = true };
         }
 
         List<(ActivePolicy Policy, PolicyDecision Decision)>? enforcing = null;
@@ -130,6 +136,7 @@ internal static class GateDecider
         // Rules are evaluated in the order policies were loaded (by name), so the deciding policy is deterministic.
         ActivePolicy? deciding = null;
         string? route = null;
+        var severity = Severity.Low;
         var reasons = new List<DecisionReason>();
         var rules = new List<string>();
         var rateLimits = new List<RateLimitObligation>();
@@ -139,6 +146,7 @@ internal static class GateDecider
             {
                 deciding ??= policy;
                 route ??= decision.Route;
+                severity = decision.Severity > severity ? decision.Severity : severity;
                 reasons.AddRange(decision.Reasons);
                 rules.AddRange(decision.MatchedRules);
             }
@@ -154,6 +162,7 @@ internal static class GateDecider
             Policy = deciding,
             Mode = PolicyMode.Enforce,
             Route = effect == Effect.RequireApproval ? route : null,
+            Severity = severity,
             Redact = redact ?? [],
             // A denied action is not counted against rate limits: it does not happen.
             RateLimits = effect == Effect.Deny ? [] : rateLimits,

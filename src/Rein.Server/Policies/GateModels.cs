@@ -18,7 +18,8 @@ public sealed record GateRequestBody(
     string? Server,
     JsonElement? Args,
     JsonElement? Context,
-    string? Traceparent);
+    string? Traceparent,
+    string? ApprovalToken = null);
 
 /// <summary>One action to decide, checked: what <see cref="GateService"/> takes from any transport (HTTP, the tool gateway).</summary>
 public sealed record GateCall
@@ -51,6 +52,9 @@ public sealed record GateCall
     public string? TraceId { get; init; }
 
     public string? ParentSpanId { get; init; }
+
+    /// <summary>The single-use token of an approved request (<c>rat_…</c>), when this call redeems one.</summary>
+    public string? ApprovalToken { get; init; }
 }
 
 public sealed record PolicyRef(string Name, int Version, string Hash);
@@ -64,8 +68,10 @@ public sealed record RateLimitResponse(string Rule, string Key, int Limit, strin
 
 public sealed record ReasonResponse(string Rule, string Message);
 
-/// <summary>What the approvals capability needs to open a request bound to exactly these arguments.</summary>
-public sealed record ApprovalHint(string? Route, string ArgsHash);
+/// <summary>The approval request an enforced require_approval opened, bound to exactly these arguments.
+/// <see cref="Route"/> is the deciding rule's route as written (kept for compatibility); <see cref="Queue"/> is the route
+/// or <c>default</c>.</summary>
+public sealed record ApprovalHint(string RequestId, string Status, string Queue, string Severity, DateTimeOffset ExpiresAt, string ArgsHash, string? Route);
 
 /// <summary>A policy evaluated beside the deciding one (audit mode), or a warn-mode policy's would-be decision.</summary>
 public sealed record ShadowDecision(string Policy, int Version, string Mode, string Effect, IReadOnlyList<string> Rules);

@@ -88,6 +88,11 @@ public sealed class GateService
             Name($"principal.roles[{i}]", call.PrincipalRoles[i], required: true);
         }
 
+        if (call.ApprovalToken is { } token && !Approvals.ApprovalTokens.IsWellFormed(token))
+        {
+            throw ReinProblemException.Invalid("approvalToken", "is not an approval token: rat_ and 43 characters, as the approved request's answer gave it");
+        }
+
         Object("args", call.Args);
         Object("context", call.Context);
         Object("principal.attributes", call.PrincipalAttributes);

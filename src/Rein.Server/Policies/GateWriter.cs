@@ -30,6 +30,7 @@ internal sealed class GateWriter(
     TraceQueries traces,
     DecisionSpans spans,
     Redactor redactor,
+    Approvals.ApprovalRequests approvals,
     GateOptions options,
     TimeProvider time,
     ILogger<GateWriter> logger) : IHostedService
@@ -220,11 +221,22 @@ internal sealed class GateWriter(
                 }
             }
 
-            var latencyUs = (long)Stopwatch.GetElapsedTime(p.Started).TotalMicroseconds;
             var id = DecisionIds.New(now);
-            var decision = Response(id, effect, reasons, decided, p.ArgsHash);
+            var stored = DecisionInput.Write(p.Call, decided.Redact, redactor);
+            ApprovalHint? approval = null;
+            if (p.Call.ApprovalToken is { } token && !decided.Killed)
+            {
+                (effect, reasons) = await RedeemAsync(c, t, p, token, projectRules, effect, reasons, id, nowMs);
+            }
+            else if (effect == Effect.RequireApproval && decided.Mode == PolicyMode.Enforce)
+            {
+                approval = await approvals.OpenAsync(c, t, p.Caller.ProjectId, p.Call, p.ArgsHash, decided, id, stored, TraceIdOf(p.Call), now);
+            }
+
+            var latencyUs = (long)Stopwatch.GetElapsedTime(p.Started).TotalMicroseconds;
+            var decision = Response(id, effect, reasons, decided, approval);
             // Before the call is recorded: the snapshot shares the run's state.
-            var row = Row(p, id, nowMs, decision, decided, input.Run, run?.CalledTools ?? [], latencyUs);
+            var row = Row(p, id, nowMs, decision, decided, input.Run, run?.CalledTools ?? [], latencyUs, stored);
             run?.Record(p.Call.Tool, effect, p.ArgsHash);
             rows.Add(row);
             outcomes[i] = new GateOutcome(decision, row);
@@ -253,6 +265,32 @@ internal sealed class GateWriter(
 
         await GateStore.InsertDecisionsAsync(c, t, rows);
         return (outcomes, runs);
+    }
+
+    /// <summary>
+    /// A call that carries an approval token: a token that fails a check denies with why; a valid one turns the
+    /// decision into allow and is used up, unless the policy now denies the call outright (a deny rule, a budget or a
+    /// rate limit), which a person's approval does not override; the token then stays unused.
+    /// </summary>
+    private static async Task<(Effect, IReadOnlyList<DecisionReason>)> RedeemAsync(
+        System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, Pending p, string token, GateRules rules, Effect effect,
+        IReadOnlyList<DecisionReason> reasons, string decisionId, long nowMs)
+    {
+        var check = await Approvals.ApprovalRequests.CheckTokenAsync(c, t, p.Caller.ProjectId, token, p.Call, p.ArgsHash, rules, nowMs);
+        if (check.Failure is { } failure)
+        {
+            return (Effect.Deny, [failure]);
+        }
+
+        var request = check.Request!;
+        if (effect == Effect.Deny)
+        {
+            return (Effect.Deny, [.. reasons, new DecisionReason("approval.not_used", $"the approval token of {request.Id} was not used: the policy denies this call")]);
+        }
+
+        return await Approvals.ApprovalRequests.UseTokenAsync(c, t, request, decisionId, nowMs)
+            ? (Effect.Allow, [Approvals.ApprovalRequests.Allowed(request)])
+            : (Effect.Deny, [Approvals.ApprovalRequests.UsedMeanwhile(request)]);
     }
 
     /// <summary>The last step whose call may be deleted once the run has taken <paramref name="steps"/> steps.</summary>
@@ -286,7 +324,7 @@ internal sealed class GateWriter(
         return loaded;
     }
 
-    private static GateDecision Response(string id, Effect effect, IReadOnlyList<DecisionReason> reasons, Decided decided, string argsHash) =>
+    private static GateDecision Response(string id, Effect effect, IReadOnlyList<DecisionReason> reasons, Decided decided, ApprovalHint? approval) =>
         new(
             id,
             effect.ToName(),
@@ -296,13 +334,13 @@ internal sealed class GateWriter(
                 : new ObligationsResponse(decided.Redact, [.. decided.RateLimits.Select(l => new RateLimitResponse(l.Rule, l.Key, l.Limit, Durations.Format(l.Window)))]),
             decided.Policy is { } p ? new PolicyRef(p.Policy.Name, p.Version, p.Policy.Hash) : null,
             decided.Mode?.ToName(),
-            effect == Effect.RequireApproval ? new ApprovalHint(decided.Route, argsHash) : null,
+            approval,
             decided.Shadow)
         {
             EffectValue = effect,
         };
 
-    private DecisionRow Row(Pending p, string id, long at, GateDecision decision, Decided decided, RunSnapshot run, IReadOnlyCollection<string> called, long latencyUs)
+    private static DecisionRow Row(Pending p, string id, long at, GateDecision decision, Decided decided, RunSnapshot run, IReadOnlyCollection<string> called, long latencyUs, string input)
     {
         var call = p.Call;
         var runState = JsonSerializer.Serialize(new RunStateRecord(
@@ -315,7 +353,7 @@ internal sealed class GateWriter(
             JsonSerializer.Serialize(decision.Reasons, DecisionJson.Options),
             JsonSerializer.Serialize(decision.Obligations, DecisionJson.Options),
             JsonSerializer.Serialize(decision.Shadow, DecisionJson.Options),
-            DecisionInput.Write(call, decided.Redact, redactor),
+            input,
             runState, latencyUs, TraceIdOf(call), null);
     }
 

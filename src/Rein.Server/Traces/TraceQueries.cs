@@ -165,6 +165,18 @@ public sealed class TraceQueries
     internal async Task<decimal?> RunCostAsync(string projectId, string runId, CancellationToken cancellationToken) =>
         HexId(runId, 32) is { } id && await _store.GetRunAsync(projectId, id, cancellationToken) is { } run ? run.KnownCost : null;
 
+    /// <summary>A run's summary and its <paramref name="limit"/> most recent spans, for the evidence of an approval
+    /// request (read on behalf of the project, whatever the caller's role); null when the project has no such run.</summary>
+    internal async Task<(RunSummary Run, IReadOnlyList<Span> Spans)?> RecentAsync(string projectId, string runId, int limit, CancellationToken cancellationToken)
+    {
+        if (HexId(runId, 32) is not { } id || await _store.GetRunAsync(projectId, id, cancellationToken) is not { } run)
+        {
+            return null;
+        }
+
+        return (run, await _store.GetRecentSpansAsync(projectId, id, limit, cancellationToken));
+    }
+
     internal async Task<TraceSettings> EffectiveSettingsAsync(string projectId, CancellationToken cancellationToken) =>
         await _store.GetSettingsAsync(projectId, cancellationToken) ?? new TraceSettings(_options.RetentionDays, _options.CaptureContent);
 

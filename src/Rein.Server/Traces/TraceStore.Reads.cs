@@ -235,6 +235,17 @@ internal sealed partial class TraceStore
             return rows.Select(r => r.ToSpan()).ToList();
         }, cancellationToken);
 
+    /// <summary>A trace's <paramref name="limit"/> most recent spans by start time, oldest first.</summary>
+    public Task<List<Span>> GetRecentSpansAsync(string projectId, string traceId, int limit, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            var rows = (await connection.QueryAsync<SpanRow>(
+                $"SELECT {SpanColumns} FROM spans WHERE project_id = @projectId AND trace_id = @traceId ORDER BY start_ns DESC, span_id DESC LIMIT @limit",
+                new { projectId, traceId, limit })).Select(r => r.ToSpan()).ToList();
+            rows.Reverse();
+            return rows;
+        }, cancellationToken);
+
     public Task<Span?> GetSpanAsync(string projectId, string traceId, string spanId, CancellationToken cancellationToken) =>
         database.ReadAsync(async connection =>
             (await connection.QuerySingleOrDefaultAsync<SpanRow>(

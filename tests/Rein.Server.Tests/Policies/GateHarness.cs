@@ -26,9 +26,10 @@ public sealed class GateHarness : IAsyncDisposable
 
     public HttpClient Viewer { get; }
 
-    public static async Task<GateHarness> StartAsync(string? database = null, IReadOnlyDictionary<string, string?>? settings = null, TestHost? shareKeysWith = null)
+    public static async Task<GateHarness> StartAsync(
+        string? database = null, IReadOnlyDictionary<string, string?>? settings = null, TestHost? shareKeysWith = null, TimeProvider? time = null)
     {
-        var host = await TestHost.StartAsync(database: database, settings: settings);
+        var host = await TestHost.StartAsync(database: database, settings: settings, time: time);
         var adminKey = shareKeysWith is null ? host.AdminKey : shareKeysWith.AdminKey;
         var admin = host.Client(adminKey);
         var agent = host.Client(await KeyAsync(admin, "agent"));

@@ -20,7 +20,7 @@ public sealed class GateWriterBoundsTests
         var sp = host.App.Services;
         var writer = new GateWriter(
             sp.GetRequiredService<ReinDatabase>(), sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<TraceQueries>(),
-            sp.GetRequiredService<DecisionSpans>(), sp.GetRequiredService<Redactor>(), options, TimeProvider.System, NullLogger<GateWriter>.Instance);
+            sp.GetRequiredService<DecisionSpans>(), sp.GetRequiredService<Redactor>(), sp.GetRequiredService<Rein.Server.Approvals.ApprovalRequests>(), options, TimeProvider.System, NullLogger<GateWriter>.Instance);
         return new GateService(writer);
     }
 

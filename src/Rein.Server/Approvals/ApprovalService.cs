@@ -1,0 +1,622 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Rein.Core.Audit;
+using Rein.Core.Identity;
+using Rein.Core.Policies;
+using Rein.Server.Audit;
+using Rein.Server.Identity;
+using Rein.Server.Policies;
+using Rein.Server.Storage;
+using Rein.Server.Traces;
+
+namespace Rein.Server.Approvals;
+
+/// <summary>
+/// People deciding what agents asked for: the inbox, a request with its evidence (long-polled by the waiting agent),
+/// approve (as asked or with modified arguments) and reject, queues and their expiry, the feedback export and stats.
+/// Every decision commits with its audit entry and its notification to other replicas, then wakes this server's
+/// waiters and goes into the run's trace as a span.
+/// </summary>
+public sealed class ApprovalService
+{
+    public const int MaxPageSize = 500;
+
+    /// <summary>Steps of the run's trace shown with a request.</summary>
+    public const int EvidenceSteps = 20;
+
+    /// <summary>Queues one project may configure.</summary>
+    public const int MaxQueuesPerProject = 1000;
+
+    /// <summary>Longest window of an export or of stats.</summary>
+    public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(366);
+
+    /// <summary>Requests one stats answer reads at most; a wider window is refused with a message to narrow it.</summary>
+    public const int MaxStatsRequests = 200_000;
+
+    /// <summary>Records an export reads per query; the export streams, so its memory is one page whatever its length.</summary>
+    internal const int ExportPageSize = 500;
+
+    /// <summary>Who the audit log names for what the server does on its own (expiry).</summary>
+    internal const string SystemActor = "system";
+
+    private readonly ReinDatabase _database;
+    private readonly AuditLog _audit;
+    private readonly KeyService _keys;
+    private readonly TraceQueries _traces;
+    private readonly ApprovalWaiters _waiters;
+    private readonly DecisionSpans _spans;
+    private readonly IDataProtector _protector;
+    private readonly ApprovalsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ApprovalService> _logger;
+
+    internal ApprovalService(
+        ReinDatabase database,
+        AuditLog audit,
+        KeyService keys,
+        TraceQueries traces,
+        ApprovalWaiters waiters,
+        DecisionSpans spans,
+        IDataProtectionProvider protection,
+        ApprovalsOptions options,
+        TimeProvider time,
+        ILogger<ApprovalService> logger)
+    {
+        _database = database;
+        _audit = audit;
+        _keys = keys;
+        _traces = traces;
+        _waiters = waiters;
+        _spans = spans;
+        _protector = protection.CreateProtector("Rein.Approvals.Token");
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The inbox: most severe first, then oldest first.</summary>
+    /// <exception cref="ReinProblemException">400 for a filter or cursor that is not valid.</exception>
+    public async Task<ApprovalPage> ListAsync(Caller caller, ApprovalFilter filter, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(filter);
+        Permissions.Demand(caller, Permission.Read);
+        if (filter.Status is { } status && !ApprovalStatuses.All.Contains(status))
+        {
+            throw ReinProblemException.Invalid("status", $"'{ApprovalQueueNames.Shorten(status)}' is not a status; use {string.Join(", ", ApprovalStatuses.All)}");
+        }
+
+        if (filter.Queue is { } queue)
+        {
+            ApprovalQueueNames.Validate("queue", queue);
+        }
+
+        if (limit is < 1 or > MaxPageSize)
+        {
+            throw ReinProblemException.Invalid("limit", $"must be between 1 and {MaxPageSize}");
+        }
+
+        var after = cursor is null ? ((int, long, string)?)null : ParseCursor(cursor) ?? throw ReinProblemException.Invalid("cursor", "is not a cursor this server gave out; pass the next of the previous page");
+        var rows = await _database.ReadAsync(c => ApprovalStore.ListAsync(c, caller.ProjectId, filter, after, limit + 1), cancellationToken);
+        var more = rows.Count > limit;
+        if (more)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        return new ApprovalPage([.. rows.Select(Summary)], more ? Cursor(rows[^1]) : null);
+    }
+
+    /// <summary>
+    /// A request with its evidence. With <paramref name="wait"/> above zero and the request pending, answers as soon
+    /// as it is decided or expires, or at the end of the wait with it still pending. The token of an approval is in the
+    /// answer only for an agent key, and only while it is unused and unexpired.
+    /// </summary>
+    /// <exception cref="ReinProblemException">400 for a wait over <see cref="ApprovalsOptions.MaxWait"/>; 404 when the project has no such request.</exception>
+    public async Task<ApprovalResponse> GetAsync(Caller caller, string id, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (!caller.Role.Grants(Permission.Act) && !caller.Role.Grants(Permission.Read))
+        {
+            Permissions.Demand(caller, Permission.Read);
+        }
+
+        if (wait < TimeSpan.Zero || wait > _options.MaxWait)
+        {
+            throw ReinProblemException.Invalid("wait", $"must be between 0s and {ApprovalsOptions.Format(_options.MaxWait)} (Approvals:MaxWait); wait again for longer");
+        }
+
+        var row = await FindAsync(caller, id, cancellationToken);
+        if (row.Status == ApprovalStatuses.Pending && wait > TimeSpan.Zero)
+        {
+            row = await WaitAsync(caller, row, wait, cancellationToken);
+        }
+
+        return await ResponseAsync(caller, row, cancellationToken);
+    }
+
+    /// <summary>Approves a pending request. Arguments that differ from the proposed ones make it a modification: the
+    /// token then binds to them.</summary>
+    /// <exception cref="ReinProblemException">400/413 naming the field; 403 without the approve permission or for a
+    /// queue the key may not decide; 404; 409 when the request is not pending.</exception>
+    public Task<ApprovalResponse> ApproveAsync(Caller caller, string id, string? note, JsonElement? args, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Approve);
+        var validNote = Note(note);
+        var modified = args is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } given ? Arguments(given) : (JsonElement?)null;
+        return DecideAsync(caller, id, validNote, approve: true, modified, cancellationToken);
+    }
+
+    /// <exception cref="ReinProblemException">As for <see cref="ApproveAsync"/>.</exception>
+    public Task<ApprovalResponse> RejectAsync(Caller caller, string id, string? note, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Approve);
+        return DecideAsync(caller, id, Note(note), approve: false, null, cancellationToken);
+    }
+
+    /// <summary>Every human decision since a time, oldest first, as labelled data; streamed a page at a time.</summary>
+    /// <exception cref="ReinProblemException">400 for a window over <see cref="MaxWindow"/>.</exception>
+    public IAsyncEnumerable<FeedbackRecord> ExportAsync(Caller caller, TimeSpan since, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        return ExportCoreAsync(caller.ProjectId, Since(since), cancellationToken);
+    }
+
+    /// <summary>Requests opened in the window by queue and in total, by where they stand, and time to decision.</summary>
+    /// <exception cref="ReinProblemException">400 for a window over <see cref="MaxWindow"/> or holding more than <see cref="MaxStatsRequests"/>.</exception>
+    public async Task<ApprovalStats> StatsAsync(Caller caller, TimeSpan since, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        var from = Since(since);
+        var rows = await _database.ReadAsync(c => ApprovalStore.OpenedSinceAsync(c, caller.ProjectId, from.ToUnixTimeMilliseconds(), MaxStatsRequests + 1), cancellationToken);
+        if (rows.Count > MaxStatsRequests)
+        {
+            throw ReinProblemException.Invalid("since", $"the window holds more than {MaxStatsRequests} requests; narrow it");
+        }
+
+        var byQueue = rows.GroupBy(r => r.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => Stats(g.Key, [.. g])).ToList();
+        return new ApprovalStats(from, byQueue, Stats(null, rows));
+    }
+
+    /// <summary>Sets a queue's expiry (null: its requests take the policy's or the server's default).</summary>
+    /// <exception cref="ReinProblemException">400 naming the field; 409 beyond <see cref="MaxQueuesPerProject"/>.</exception>
+    public async Task<ApprovalQueue> SetQueueAsync(Caller caller, string name, string? expiry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Administer);
+        var validName = ApprovalQueueNames.Validate("name", name);
+        TimeSpan? span = null;
+        if (!string.IsNullOrWhiteSpace(expiry))
+        {
+            if (!Durations.TryParse(expiry, out var parsed) || parsed < Policy.MinApprovalExpiry || parsed > Policy.MaxApprovalExpiry)
+            {
+                throw ReinProblemException.Invalid("expiry", $"'{ApprovalQueueNames.Shorten(expiry)}' must be a duration between 1m and 7d, such as 30m or 4h");
+            }
+
+            span = parsed;
+        }
+
+        var expiryMs = span is { } s ? (long)s.TotalMilliseconds : (long?)null;
+        var row = await _database.WriteAsync(async (c, t) =>
+        {
+            var before = await ApprovalStore.GetQueueAsync(c, t, caller.ProjectId, validName);
+            if (before is null && await ApprovalStore.CountQueuesAsync(c, t, caller.ProjectId) >= MaxQueuesPerProject)
+            {
+                throw ReinProblemException.Conflict($"project {caller.ProjectId} already has {MaxQueuesPerProject} queues, the limit");
+            }
+
+            var after = await ApprovalStore.UpsertQueueAsync(c, t, caller.ProjectId, validName, expiryMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            await _audit.AppendAsync(c, t, caller.ProjectId, new AuditEvent(
+                caller.KeyId, "approval.queue.set", "approval_queue", validName,
+                before is null ? null : AuditChain.DigestOf(("expiryMs", Invariant(before.ExpiryMs))),
+                AuditChain.DigestOf(("expiryMs", Invariant(after.ExpiryMs))),
+                JsonSerializer.Serialize(new { name = validName, expiry = span is { } e ? ApprovalsOptions.Format(e) : null })));
+            return after;
+        }, cancellationToken);
+        Log.ApprovalQueueSet(_logger, validName, caller.ProjectId, span is { } v ? ApprovalsOptions.Format(v) : "(default)", caller.KeyId);
+        return Queue(row);
+    }
+
+    public async Task<IReadOnlyList<ApprovalQueue>> ListQueuesAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        var rows = await _database.ReadAsync(c => ApprovalStore.ListQueuesAsync(c, caller.ProjectId, MaxQueuesPerProject), cancellationToken);
+        return [.. rows.Select(Queue)];
+    }
+
+    /// <summary>Marks open requests past their expiry as expired (audited, notified, traced); returns how many.</summary>
+    internal async Task<int> ExpireDueAsync(CancellationToken cancellationToken)
+    {
+        const int Batch = 500;
+        var total = 0;
+        while (true)
+        {
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var expired = await _database.WriteAsync(async (c, t) =>
+            {
+                var rows = await ApprovalStore.ExpireDueAsync(c, t, now, Batch);
+                foreach (var row in rows)
+                {
+                    await AuditExpiryAsync(c, t, row);
+                    await ApprovalStore.NotifyAsync(c, t, row.ProjectId, row.Id);
+                }
+
+                return rows;
+            }, cancellationToken);
+            foreach (var row in expired)
+            {
+                Decided(row);
+            }
+
+            total += expired.Count;
+            if (expired.Count < Batch)
+            {
+                return total;
+            }
+        }
+    }
+
+    private async Task<ApprovalResponse> DecideAsync(Caller caller, string id, string? note, bool approve, JsonElement? modified, CancellationToken cancellationToken)
+    {
+        var existing = await FindAsync(caller, id, cancellationToken);
+        var allowed = await _keys.QueuesOfAsync(caller, cancellationToken);
+        if (allowed is not null && !allowed.Contains(existing.Queue, StringComparer.Ordinal))
+        {
+            throw new ReinProblemException(StatusCodes.Status403Forbidden, "Forbidden",
+                $"this key may decide the queues {string.Join(", ", allowed)}; request {existing.Id} is in queue {existing.Queue}");
+        }
+
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (row, changed) = await _database.WriteAsync(async (c, t) =>
+        {
+            var before = await ApprovalStore.GetAsync(c, t, caller.ProjectId, existing.Id, forUpdate: true) ?? throw NotFound(caller, id);
+            if (before.Status != ApprovalStatuses.Pending)
+            {
+                throw NotPending(before);
+            }
+
+            if (before.ExpiresAt <= now)
+            {
+                // Past its expiry but not yet swept: it expires now, whatever was asked (fail closed).
+                var expired = Expired(before, now);
+                await ApprovalStore.DecideAsync(c, t, before.ProjectId, before.Id, Write(expired));
+                await AuditExpiryAsync(c, t, expired);
+                await ApprovalStore.NotifyAsync(c, t, before.ProjectId, before.Id);
+                return (expired, false);
+            }
+
+            var after = approve ? Approved(before, caller, note, modified, now) : Rejected(before, caller, note, now);
+            var token = approve ? ApprovalTokens.New() : null;
+            if (token is not null)
+            {
+                after.TokenHash = ApprovalTokens.Hash(token);
+                after.TokenProtected = _protector.Protect(token);
+                after.TokenExpiresAt = now + (long)_options.TokenLifetime.TotalMilliseconds;
+            }
+
+            if (!await ApprovalStore.DecideAsync(c, t, before.ProjectId, before.Id, Write(after)))
+            {
+                // Decided concurrently on SQLite's other connection or a replica that won the race.
+                throw NotPending(await ApprovalStore.GetAsync(c, t, caller.ProjectId, existing.Id) ?? before);
+            }
+
+            var changes = after.Outcome == ApprovalOutcomes.Modified ? ArgumentChanges.Between(EvidenceArgs(before.Evidence), Parse(after.ApprovedArgs)) : [];
+            await _audit.AppendAsync(c, t, caller.ProjectId, new AuditEvent(
+                caller.KeyId, "approval." + after.Outcome, "approval", before.Id, Digest(before), Digest(after),
+                JsonSerializer.Serialize(new { queue = after.Queue, agent = after.Agent, tool = after.Tool, runId = after.RunId, note, changedFields = changes, approvedArgsHash = after.ApprovedArgsHash })));
+            await ApprovalStore.NotifyAsync(c, t, before.ProjectId, before.Id);
+            return (after, true);
+        }, cancellationToken);
+
+        Decided(row);
+        if (!changed)
+        {
+            throw NotPending(row);
+        }
+
+        return await ResponseAsync(caller, row, cancellationToken);
+    }
+
+    /// <summary>After a decision or an expiry committed: wake the waiters here, write the span, log it.</summary>
+    private void Decided(ApprovalRow row)
+    {
+        _waiters.Signal(row.ProjectId, row.Id);
+        if (ApprovalSpans.Build(row) is { } span)
+        {
+            _spans.Enqueue(new Caller("rein", "rein", row.ProjectId, Role.Agent), span);
+        }
+
+        Log.ApprovalDecided(_logger, row.Id, row.Outcome ?? row.Status, row.Queue, row.ProjectId, row.DecidedBy ?? SystemActor);
+    }
+
+    private async Task<ApprovalRow> WaitAsync(Caller caller, ApprovalRow row, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var waiter = _waiters.Register(caller.ProjectId, row.Id);
+        if (waiter is null)
+        {
+            // At the bound: answered as it stands; the agent asks again.
+            return row;
+        }
+
+        var started = _time.GetTimestamp();
+        while (true)
+        {
+            // Read after registering: a decision that commits between this read and the wait still signals.
+            row = await _database.ReadAsync(c => ApprovalStore.GetAsync(c, null, caller.ProjectId, row.Id), cancellationToken) ?? row;
+            var left = wait - _time.GetElapsedTime(started);
+            if (row.Status != ApprovalStatuses.Pending || left <= TimeSpan.Zero)
+            {
+                return row;
+            }
+
+            await waiter.WaitAsync(left < _options.NotifyPollInterval ? left : _options.NotifyPollInterval, _time, cancellationToken);
+        }
+    }
+
+    private async Task<ApprovalRow> FindAsync(Caller caller, string id, CancellationToken cancellationToken) =>
+        (ApprovalIds.IsValid(id) ? await _database.ReadAsync(c => ApprovalStore.GetAsync(c, null, caller.ProjectId, id), cancellationToken) : null)
+        ?? throw NotFound(caller, id);
+
+    private async Task<ApprovalResponse> ResponseAsync(Caller caller, ApprovalRow row, CancellationToken cancellationToken)
+    {
+        using var evidence = JsonDocument.Parse(row.Evidence);
+        var root = evidence.RootElement;
+        JsonElement? args = root.TryGetProperty("args", out var a) ? a.Clone() : null;
+        JsonElement? context = root.TryGetProperty("context", out var ctx) ? ctx.Clone() : null;
+        JsonElement? reason = context is { ValueKind: JsonValueKind.Object } cv
+            ? cv.TryGetProperty("reason", out var r) ? r : cv.TryGetProperty("confidence", out var conf) ? conf : null
+            : null;
+        ApprovalRunEvidence? run = null;
+        if (row.TraceId is { } traceId && await _traces.RecentAsync(row.ProjectId, traceId, EvidenceSteps, cancellationToken) is { } recent)
+        {
+            run = new ApprovalRunEvidence(
+                [.. recent.Spans.Select(s => new ApprovalRunStep(
+                    s.Name, s.Kind.ToString().ToLowerInvariant(), s.Status.ToString().ToLowerInvariant(), s.DurationNanos / 1e6, s.Cost))],
+                recent.Run.Cost, recent.Run.DurationMs, recent.Run.Steps);
+        }
+
+        string? token = null;
+        if (caller.Role == Role.Agent && row.TokenProtected is { } protectedToken && row.TokenUsedAt is null &&
+            row.TokenExpiresAt is { } expires && _time.GetUtcNow().ToUnixTimeMilliseconds() < expires)
+        {
+            token = _protector.Unprotect(protectedToken);
+        }
+
+        return new ApprovalResponse
+        {
+            Id = row.Id,
+            Status = row.Status,
+            Outcome = row.Outcome,
+            Queue = row.Queue,
+            Severity = row.Severity,
+            CreatedAt = At(row.CreatedAt),
+            ExpiresAt = At(row.ExpiresAt),
+            DecidedAt = row.DecidedAt is { } d ? At(d) : null,
+            DecidedBy = row.DecidedBy,
+            DecidedByName = row.DecidedByName,
+            Note = row.Note,
+            DecisionId = row.DecisionId,
+            Agent = row.Agent,
+            Release = row.Release,
+            RunId = row.RunId,
+            SessionId = row.SessionId,
+            PrincipalId = row.PrincipalId,
+            Tool = row.Tool,
+            Server = row.Server,
+            Policy = PolicyOf(row),
+            Rule = row.Rule,
+            Message = row.Message,
+            ArgsHash = row.ArgsHash,
+            Evidence = new ApprovalEvidence(args, context, run, reason?.Clone()),
+            ApprovedArgs = Parse(row.ApprovedArgs),
+            ApprovedArgsHash = row.ApprovedArgsHash,
+            Token = token,
+            TokenExpiresAt = token is null ? null : At(row.TokenExpiresAt!.Value),
+        };
+    }
+
+    private async IAsyncEnumerable<FeedbackRecord> ExportCoreAsync(string projectId, DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        (long, string)? after = null;
+        while (true)
+        {
+            var page = await _database.ReadAsync(c => ApprovalStore.DecidedSinceAsync(c, projectId, since.ToUnixTimeMilliseconds(), after, ExportPageSize), cancellationToken);
+            foreach (var row in page)
+            {
+                var proposed = EvidenceArgs(row.Evidence);
+                var approved = Parse(row.ApprovedArgs);
+                using var evidence = JsonDocument.Parse(row.Evidence);
+                JsonElement? context = evidence.RootElement.TryGetProperty("context", out var ctx) ? ctx.Clone() : null;
+                yield return new FeedbackRecord(
+                    row.Id, At(row.DecidedAt!.Value), row.DecidedByName ?? row.DecidedBy, row.Outcome!, row.Queue, row.Severity, row.Agent, row.Release, row.RunId,
+                    row.Tool, proposed, approved,
+                    row.Outcome == ApprovalOutcomes.Modified ? ArgumentChanges.Between(proposed, approved) : [],
+                    row.Rule, row.Message, PolicyOf(row), context, row.Note);
+            }
+
+            if (page.Count < ExportPageSize)
+            {
+                yield break;
+            }
+
+            after = (page[^1].DecidedAt!.Value, page[^1].Id);
+        }
+    }
+
+    private static ApprovalQueueStats Stats(string? queue, List<(string Queue, string Status, string? Outcome, long CreatedAt, long? DecidedAt)> rows)
+    {
+        var times = rows.Where(r => r.Outcome is ApprovalOutcomes.Approved or ApprovalOutcomes.Modified or ApprovalOutcomes.Rejected && r.DecidedAt is not null)
+            .Select(r => (double)(r.DecidedAt!.Value - r.CreatedAt)).Order().ToArray();
+        return new ApprovalQueueStats(
+            queue,
+            rows.Count,
+            rows.Count(r => r.Status == ApprovalStatuses.Pending),
+            rows.Count(r => r.Outcome == ApprovalOutcomes.Approved),
+            rows.Count(r => r.Outcome == ApprovalOutcomes.Modified),
+            rows.Count(r => r.Outcome == ApprovalOutcomes.Rejected),
+            rows.Count(r => r.Outcome == ApprovalOutcomes.Expired),
+            times.Length == 0 ? new DecisionTimes(null, null) : new DecisionTimes(TraceQueries.Percentile(times, 0.50), TraceQueries.Percentile(times, 0.95)));
+    }
+
+    private DateTimeOffset Since(TimeSpan since)
+    {
+        if (since <= TimeSpan.Zero || since > MaxWindow)
+        {
+            throw ReinProblemException.Invalid("since", "must be a duration between 1ms and 366d, such as 24h or 30d");
+        }
+
+        return _time.GetUtcNow() - since;
+    }
+
+    private static ApprovalRow Approved(ApprovalRow before, Caller caller, string? note, JsonElement? modified, long now)
+    {
+        var after = before.Copy();
+        after.Status = ApprovalStatuses.Approved;
+        after.DecidedAt = now;
+        after.DecidedBy = caller.KeyId;
+        after.DecidedByName = caller.KeyName;
+        after.Note = note;
+        var hash = modified is { } m ? ArgumentsHash.Compute(m) : before.ArgsHash;
+        if (hash != before.ArgsHash)
+        {
+            after.Outcome = ApprovalOutcomes.Modified;
+            after.ApprovedArgs = modified!.Value.GetRawText();
+        }
+        else
+        {
+            after.Outcome = ApprovalOutcomes.Approved;
+            after.ApprovedArgs = EvidenceArgs(before.Evidence)?.GetRawText();
+        }
+
+        after.ApprovedArgsHash = hash;
+        return after;
+    }
+
+    private static ApprovalRow Rejected(ApprovalRow before, Caller caller, string? note, long now)
+    {
+        var after = before.Copy();
+        after.Status = ApprovalStatuses.Rejected;
+        after.Outcome = ApprovalOutcomes.Rejected;
+        after.DecidedAt = now;
+        after.DecidedBy = caller.KeyId;
+        after.DecidedByName = caller.KeyName;
+        after.Note = note;
+        return after;
+    }
+
+    private static ApprovalRow Expired(ApprovalRow before, long now)
+    {
+        var after = before.Copy();
+        after.Status = ApprovalStatuses.Expired;
+        after.Outcome = ApprovalOutcomes.Expired;
+        after.DecidedAt = now;
+        return after;
+    }
+
+    private Task<AuditEntry> AuditExpiryAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, ApprovalRow row) =>
+        _audit.AppendAsync(c, t, row.ProjectId, new AuditEvent(
+            SystemActor, "approval.expired", "approval", row.Id, null, Digest(row),
+            JsonSerializer.Serialize(new { queue = row.Queue, agent = row.Agent, tool = row.Tool, runId = row.RunId, expiresAt = At(row.ExpiresAt) })));
+
+    private static ApprovalDecisionWrite Write(ApprovalRow r) =>
+        new(r.Status, r.Outcome!, r.DecidedAt!.Value, r.DecidedBy, r.DecidedByName, r.Note, r.ApprovedArgs, r.ApprovedArgsHash, r.TokenHash, r.TokenProtected, r.TokenExpiresAt);
+
+    private static string Digest(ApprovalRow r) => AuditChain.DigestOf(
+        ("status", r.Status),
+        ("outcome", r.Outcome),
+        ("decidedBy", r.DecidedBy),
+        ("note", r.Note),
+        ("approvedArgsHash", r.ApprovedArgsHash));
+
+    private string? Note(string? note)
+    {
+        if (string.IsNullOrWhiteSpace(note))
+        {
+            return null;
+        }
+
+        var trimmed = note.Trim();
+        return trimmed.Length > _options.MaxNoteLength
+            ? throw ReinProblemException.Invalid("note", $"is {trimmed.Length} characters long; at most {_options.MaxNoteLength} are allowed (Approvals:MaxNoteLength)")
+            : trimmed;
+    }
+
+    private JsonElement Arguments(JsonElement args)
+    {
+        if (args.ValueKind != JsonValueKind.Object)
+        {
+            throw ReinProblemException.Invalid("args", $"must be a JSON object, not {args.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        var bytes = Encoding.UTF8.GetByteCount(args.GetRawText());
+        if (bytes > _options.MaxArgsBytes)
+        {
+            throw new ReinProblemException(StatusCodes.Status413PayloadTooLarge, "Request body too large",
+                $"args: is {bytes} bytes of JSON; at most {_options.MaxArgsBytes} are allowed (Approvals:MaxArgsBytes)", "args");
+        }
+
+        return args;
+    }
+
+    private static ApprovalSummary Summary(ApprovalRow r) => new(
+        r.Id, r.Status, r.Outcome, r.Queue, r.Severity, At(r.CreatedAt), At(r.ExpiresAt), r.DecidedAt is { } d ? At(d) : null, r.DecidedBy,
+        r.Agent, r.RunId, r.Tool, r.Rule, r.Message, r.ArgsHash);
+
+    private static ApprovalQueue Queue(QueueRow r) =>
+        new(r.Name, r.ExpiryMs is { } ms ? ApprovalsOptions.Format(TimeSpan.FromMilliseconds(ms)) : null, At(r.CreatedAt), At(r.UpdatedAt));
+
+    private static PolicyRef? PolicyOf(ApprovalRow r) =>
+        r is { PolicyName: { } name, PolicyVersion: { } version, PolicyHash: { } hash } ? new PolicyRef(name, version, hash) : null;
+
+    private static JsonElement? EvidenceArgs(string evidence)
+    {
+        using var doc = JsonDocument.Parse(evidence);
+        return doc.RootElement.TryGetProperty("args", out var args) ? args.Clone() : null;
+    }
+
+    private static JsonElement? Parse(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.Clone();
+    }
+
+    private static string Cursor(ApprovalRow r) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Rank(r.Severity)}.{r.CreatedAt}.{r.Id}");
+
+    private static (int, long, string)? ParseCursor(string cursor)
+    {
+        var parts = cursor.Split('.');
+        return parts.Length == 3 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var rank) && rank is >= 0 and <= 3 &&
+            long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var created) && ApprovalIds.IsValid(parts[2])
+            ? (rank, created, parts[2])
+            : null;
+    }
+
+    private static int Rank(string severity) => PolicyNames.TryParseSeverity(severity, out var s) ? (int)s : 0;
+
+    private static DateTimeOffset At(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static string? Invariant(long? value) => value?.ToString(CultureInfo.InvariantCulture);
+
+    private static ReinProblemException NotFound(Caller caller, string id) =>
+        ReinProblemException.NotFound($"project {caller.ProjectId} has no approval request {ApprovalQueueNames.Shorten(id)}");
+
+    private static ReinProblemException NotPending(ApprovalRow row) =>
+        ReinProblemException.Conflict($"request {row.Id} is {row.Status}{(row.Outcome is { } o && o != row.Status ? $" ({o})" : "")}, not pending; it was decided at {At(row.DecidedAt ?? 0):u}");
+}
