@@ -103,19 +103,22 @@ public abstract class ApprovalsApiTests
     [Fact]
     public async Task Loop_WaitApproveTokenAllowsOnce_ReplayRefused()
     {
-        await using var h = await StartAsync();
+        // Waiters re-read only every minute: the waiter must be woken by the decision itself.
+        await using var h = await StartAsync(new Dictionary<string, string?> { ["Approvals:NotifyPollInterval"] = "1m" });
         var run = Run();
         var id = await h.OpenAsync(run);
 
         var waiting = h.GetAsync(id, h.Agent, "30s");
-        await Task.Delay(200, Ct);
+        await Task.Delay(300, Ct);
         Assert.False(waiting.IsCompleted);
         var approved = await h.ApproveAsync(id, "refund confirmed with the customer");
+        var decided = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal(("approved", "approved"), (Text(approved, "status"), Text(approved, "outcome")));
         // The approver's answer never carries the token; only the waiting agent's does.
         Assert.False(approved.TryGetProperty("token", out _));
 
         var woken = await waiting.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.True(decided.Elapsed < TimeSpan.FromSeconds(1), $"the waiter woke {decided.Elapsed.TotalMilliseconds:0} ms after the approval");
         Assert.Equal("approved", Text(woken, "status"));
         Assert.Equal(h.ApproverName, Text(woken, "decidedByName"));
         Assert.Equal("refund confirmed with the customer", Text(woken, "note"));
@@ -211,7 +214,7 @@ public abstract class ApprovalsApiTests
     }
 
     [Fact]
-    public async Task Token_KilledToolOrPolicyDeny_StaysDeniedAndTheTokenUnused()
+    public async Task Token_KilledTool_StaysDeniedAndTheTokenUnused()
     {
         await using var h = await StartAsync();
         var run = Run();
@@ -222,9 +225,32 @@ public abstract class ApprovalsApiTests
         await h.Gate.KillAsync("tool", "payments.refund");
         var killed = await h.AskAsync(Refund(500, run, token));
         Assert.Equal(("deny", "kill.tool"), (Text(killed, "effect"), Reason(killed)));
+        // The token is not even looked at: the kill switch is the whole answer.
+        Assert.Equal(1, killed.GetProperty("reasons").GetArrayLength());
+        var refused = await h.AskAsync(Refund(500, run, token, tool: "accounts.close"));
+        Assert.Equal(("deny", "approval.invalid_token"), (Text(refused, "effect"), Reason(refused)));
         await h.Gate.UnkillAsync("tool", "payments.refund");
 
         Assert.Equal("allow", Text(await h.AskAsync(Refund(500, run, token)), "effect"));
+    }
+
+    [Fact]
+    public async Task Token_PolicyDeniesTheCallOutright_StaysDeniedAndTheTokenUnused()
+    {
+        await using var h = await StartAsync();
+        await h.Gate.PushAsync(ApprovalPolicies.Refunds.Replace("approval_expiry: 30m", "approval_expiry: 30m\nbudgets: { max_identical_calls: 2, on_exceed: deny }", StringComparison.Ordinal));
+        var run = Run();
+        var id = await h.OpenAsync(run);
+        Assert.Equal(id, await h.OpenAsync(run));
+        await h.ApproveAsync(id);
+        var token = await h.TokenAsync(id);
+
+        // The third identical call is past the budget: a person's approval does not override a deny.
+        var denied = await h.AskAsync(Refund(500, run, token));
+        Assert.Equal("deny", Text(denied, "effect"));
+        var rules = denied.GetProperty("reasons").EnumerateArray().Select(r => Text(r, "rule")).ToList();
+        Assert.Equal(["budget.max_identical_calls", "approval.not_used"], rules);
+        Assert.Equal(token, await h.TokenAsync(id));
     }
 
     [Fact]
@@ -342,6 +368,20 @@ public abstract class ApprovalsApiTests
         Assert.Equal("approved", Text(await h.ApproveAsync(id, client: finance), "status"));
         // Admins decide every queue.
         Assert.Equal("rejected", Text(await h.RejectAsyncAs(h.Admin, await h.OpenAsync(Run())), "status"));
+    }
+
+    [Fact]
+    public async Task Projects_AnotherProjectsRequest_IsNotFoundForReadingOrDeciding()
+    {
+        await using var h = await StartAsync();
+        var id = await h.OpenAsync(Run());
+        var project = await (await h.Admin.PostAsJsonAsync("/api/v1/projects", new { id = "elsewhere" }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
+        using var other = h.Host.Client(Text(project, "apiKey"));
+
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/v1/approvals/{id}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await h.DecideAsync(id, "approve", new { }, other)).StatusCode);
+        Assert.Equal(0, (await other.GetFromJsonAsync<JsonElement>("/api/v1/approvals", Ct)).GetProperty("items").GetArrayLength());
+        Assert.Equal("pending", Text(await h.GetAsync(id), "status"));
     }
 
     [Fact]

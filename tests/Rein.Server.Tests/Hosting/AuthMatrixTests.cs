@@ -77,6 +77,9 @@ public sealed class AuthMatrixTests(AuthMatrixFixture fixture) : IClassFixture<A
         ("projects.create", "POST", "/api/v1/projects", "server-admin", false),
         ("audit.list", "GET", "/api/v1/audit", "read", false),
         ("audit.verify", "GET", "/api/v1/audit/verify", "read", false),
+        ("approvals.list", "GET", "/api/v1/approvals", "read", false),
+        ("approvals.stats", "GET", "/api/v1/approvals/stats", "read", false),
+        ("approvals.queues", "GET", "/api/v1/approvals/queues", "read", false),
     ];
 
     private static readonly string[] BadKeys = ["anonymous", "malformed", "unknown", "revoked", "expired"];
