@@ -243,6 +243,12 @@ public sealed class ApprovalService
         while (true)
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            // Most passes find nothing: they read, and never take the write lock for nothing.
+            if (!await _database.ReadAsync(c => ApprovalStore.AnyDueAsync(c, now), cancellationToken))
+            {
+                return total;
+            }
+
             var expired = await _database.WriteAsync(async (c, t) =>
             {
                 var rows = await ApprovalStore.ExpireDueAsync(c, t, now, Batch);
@@ -390,7 +396,16 @@ public sealed class ApprovalService
         if (caller.Role == Role.Agent && row.TokenProtected is { } protectedToken && row.TokenUsedAt is null &&
             row.TokenExpiresAt is { } expires && _time.GetUtcNow().ToUnixTimeMilliseconds() < expires)
         {
-            token = _protector.Unprotect(protectedToken);
+            try
+            {
+                token = _protector.Unprotect(protectedToken);
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                // The key that protected it is gone (data-protection keys reset): the approval cannot be redeemed,
+                // and the agent, seeing no token, treats it as it would an expired one.
+                token = null;
+            }
         }
 
         return new ApprovalResponse

@@ -158,6 +158,10 @@ internal static class ApprovalStore
             },
             t) == 1;
 
+    /// <summary>Whether any request is past its expiry, read before the sweep takes a write transaction.</summary>
+    public static async Task<bool> AnyDueAsync(DbConnection c, long now) =>
+        await c.ExecuteScalarAsync<int?>("SELECT 1 FROM approval_requests WHERE status = 'pending' AND expires_at <= @now LIMIT 1", new { now }) is not null;
+
     /// <summary>Marks up to <paramref name="limit"/> pending requests past their expiry as expired and returns them.</summary>
     public static async Task<List<ApprovalRow>> ExpireDueAsync(DbConnection c, DbTransaction t, long now, int limit) =>
         (await c.QueryAsync<ApprovalRow>(
