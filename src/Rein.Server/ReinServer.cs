@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Rein.Server.Approvals.Webhooks;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
@@ -70,6 +71,7 @@ public static class ReinServer
             .AddIdentity()
             .AddTraces()
             .AddPolicies()
+            .AddApprovalWebhooks()
             .AddDashboard();
 
         var app = builder.Build();

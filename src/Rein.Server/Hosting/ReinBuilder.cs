@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Rein.Server.Approvals.Webhooks;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
@@ -119,7 +120,8 @@ public static class ReinServiceCollectionExtensions
             .MapProjectsApi()
             .MapAuditApi()
             .MapRunsApi()
-            .MapPoliciesApi();
+            .MapPoliciesApi()
+            .MapApprovalWebhooksApi();
         app.MapDashboard();
         return app;
     }
