@@ -100,6 +100,25 @@ public static class WebhookBody
         return Cut(line.Trim(), max);
     }
 
-    private static string Cut(string value, int max) =>
-        value.Length <= max ? value : max == 0 ? "" : value[..(max - 1)].TrimEnd() + "…";
+    private static string Cut(string value, int max)
+    {
+        if (value.Length <= max)
+        {
+            return value;
+        }
+
+        if (max == 0)
+        {
+            return "";
+        }
+
+        // Never half of a surrogate pair (an emoji in a message).
+        var end = max - 1;
+        if (end > 0 && char.IsHighSurrogate(value[end - 1]))
+        {
+            end--;
+        }
+
+        return value[..end].TrimEnd() + "…";
+    }
 }

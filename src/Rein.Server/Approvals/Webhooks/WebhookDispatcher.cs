@@ -153,12 +153,13 @@ public sealed class WebhookDispatcher : IHostedService, IDisposable
 
     private async Task DeliverAsync(DeliveryRow row, CancellationToken cancellationToken)
     {
-        var claimedAttempt = row.Attempts;
+        var claimed = row.Attempts;
         string? problem = null;
-        if (row.Attempts > _options.MaxAttempts)
+        if (claimed > _options.MaxAttempts)
         {
-            // The server making the last attempt stopped before recording it.
-            problem = $"attempt {row.Attempts - 1} of {_options.MaxAttempts} was interrupted before it finished; no attempts left";
+            // The server making the last attempt stopped before recording it; that attempt was the last.
+            row.Attempts = claimed - 1;
+            problem = $"attempt {row.Attempts} of {_options.MaxAttempts} was interrupted before it finished; no attempts left";
         }
 
         var webhook = problem is null ? await _database.ReadAsync(c => WebhookStore.GetAsync(c, null, row.ProjectId, row.Queue), cancellationToken) : null;
@@ -176,8 +177,7 @@ public sealed class WebhookDispatcher : IHostedService, IDisposable
         {
             row.Status = DeliveryStatus.Failed;
             row.LastError = problem;
-            row.Attempts = claimedAttempt;
-            await FinishAsync(row, cancellationToken);
+            await FinishAsync(row, claimed, cancellationToken);
             Log.ApprovalWebhookFailed(_logger, row.Id, row.RequestId, row.ProjectId, WebhookUrls.Origin(row.Url), row.Attempts, problem);
             return;
         }
@@ -192,27 +192,27 @@ public sealed class WebhookDispatcher : IHostedService, IDisposable
         {
             row.Status = DeliveryStatus.Delivered;
             row.DeliveredAt = now.ToUnixTimeMilliseconds();
-            await FinishAsync(row, cancellationToken);
+            await FinishAsync(row, claimed, cancellationToken);
             Log.ApprovalWebhookDelivered(_logger, row.Id, row.RequestId, row.ProjectId, origin, row.Attempts, statusCode ?? 0);
         }
         else if (row.Attempts >= _options.MaxAttempts)
         {
             row.Status = DeliveryStatus.Failed;
-            await FinishAsync(row, cancellationToken);
+            await FinishAsync(row, claimed, cancellationToken);
             Log.ApprovalWebhookFailed(_logger, row.Id, row.RequestId, row.ProjectId, origin, row.Attempts, row.LastError!);
         }
         else
         {
             var delay = _options.DelayAfter(row.Attempts);
             row.NextAttemptAt = (now + delay).ToUnixTimeMilliseconds();
-            await FinishAsync(row, cancellationToken);
+            await FinishAsync(row, claimed, cancellationToken);
             Log.ApprovalWebhookRetrying(_logger, row.Id, row.RequestId, row.ProjectId, origin, row.Attempts, _options.MaxAttempts, row.LastError!, delay);
         }
     }
 
     // A row another server took meanwhile (this one's lease ran out) is left to it.
-    private Task<bool> FinishAsync(DeliveryRow row, CancellationToken cancellationToken) =>
-        _database.WriteAsync((c, t) => WebhookStore.FinishAsync(c, t, row), cancellationToken);
+    private Task<bool> FinishAsync(DeliveryRow row, int claimed, CancellationToken cancellationToken) =>
+        _database.WriteAsync((c, t) => WebhookStore.FinishAsync(c, t, row, claimed), cancellationToken);
 
     /// <summary>One attempt: the status code, and null or what went wrong.</summary>
     private async Task<(int? StatusCode, string? Error)> SendAsync(DeliveryRow row, string secret, CancellationToken cancellationToken)

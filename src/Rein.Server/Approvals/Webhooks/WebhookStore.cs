@@ -122,18 +122,23 @@ internal static class WebhookStore
     }
 
     /// <summary>
-    /// Records an attempt's outcome, unless the delivery moved on since it was claimed (its lease ran out and another
-    /// server took it: that server's attempt counts, not this one's). Returns whether the row was updated.
+    /// Records an attempt's outcome (<paramref name="row"/>'s status, attempts, times and error), unless the delivery
+    /// moved on since it was claimed with <paramref name="claimedAttempts"/> (its lease ran out and another server took
+    /// it: that server's attempt counts, not this one's). Returns whether the row was updated.
     /// </summary>
-    public static async Task<bool> FinishAsync(DbConnection c, DbTransaction t, DeliveryRow row) =>
+    public static async Task<bool> FinishAsync(DbConnection c, DbTransaction t, DeliveryRow row, int claimedAttempts) =>
         await c.ExecuteAsync(
             """
             UPDATE approval_deliveries
-            SET status = @Status, next_attempt_at = @NextAttemptAt, last_status_code = @LastStatusCode, last_error = @LastError,
-                delivered_at = @DeliveredAt, url = @Url
-            WHERE project_id = @ProjectId AND id = @Id AND status = 'pending' AND attempts = @Attempts
+            SET status = @Status, attempts = @Attempts, next_attempt_at = @NextAttemptAt, last_status_code = @LastStatusCode,
+                last_error = @LastError, delivered_at = @DeliveredAt, url = @Url
+            WHERE project_id = @ProjectId AND id = @Id AND status = 'pending' AND attempts = @claimedAttempts
             """,
-            row,
+            new
+            {
+                row.Status, row.Attempts, row.NextAttemptAt, row.LastStatusCode, row.LastError, row.DeliveredAt, row.Url, row.ProjectId, row.Id,
+                claimedAttempts,
+            },
             t) == 1;
 
     public static async Task<List<DeliveryRow>> ListAsync(DbConnection c, string projectId, string? requestId, string? status, string? queue, string? before, int limit) =>

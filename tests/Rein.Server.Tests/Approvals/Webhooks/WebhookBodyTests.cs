@@ -112,6 +112,16 @@ public sealed class WebhookBodyTests
     }
 
     [Fact]
+    public void Message_CutInsideAnEmoji_LeavesNoHalfCharacter()
+    {
+        var created = WebhookHarness.Created("finance", message: new string('m', WebhookBody.MaxMessageLength - 2) + "😀😀");
+
+        var message = WebhookBody.Build(created, Link).Approval.Message!;
+
+        Assert.Equal(new string('m', WebhookBody.MaxMessageLength - 2) + "…", message);
+    }
+
+    [Fact]
     public void DeliveryIds_AreValid_AndSortByTime()
     {
         var first = DeliveryIds.New(DateTimeOffset.FromUnixTimeMilliseconds(1_000));
