@@ -18,8 +18,8 @@ public sealed record WebhookApproval(
     DateTime ExpiresAt,
     string Url);
 
-/// <summary>A webhook body. <see cref="Text"/> is what chat tools (Slack, Mattermost, Teams workflows, Discord via
-/// their Slack-compatible endpoint) show when the body is posted to an incoming webhook; they ignore the rest.</summary>
+/// <summary>A webhook body. <see cref="Text"/> is what chat tools (Slack, Mattermost, Rocket.Chat, Google Chat,
+/// Discord's Slack-compatible endpoint) show when the body is posted to an incoming webhook; they ignore the rest.</summary>
 public sealed record WebhookPayload(string Text, string Event, WebhookApproval Approval);
 
 /// <summary>Builds the body of <c>approval.requested</c> once, when the request is created; every attempt sends those

@@ -136,7 +136,15 @@ internal static class WebhookStore
             """,
             new
             {
-                row.Status, row.Attempts, row.NextAttemptAt, row.LastStatusCode, row.LastError, row.DeliveredAt, row.Url, row.ProjectId, row.Id,
+                row.Status,
+                row.Attempts,
+                row.NextAttemptAt,
+                row.LastStatusCode,
+                row.LastError,
+                row.DeliveredAt,
+                row.Url,
+                row.ProjectId,
+                row.Id,
                 claimedAttempts,
             },
             t) == 1;
