@@ -251,6 +251,11 @@ public sealed class WebhookDispatcher : IHostedService, IDisposable
             // Messages name the host and port at most (Connection refused (hooks.example.com:443)), never the path.
             return (null, e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} {inner.Message}" : e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Whatever else one receiver causes stays that receiver's failed attempt, not the whole batch's.
+            return (null, $"{e.GetType().Name}: {e.Message}");
+        }
     }
 
     private static async Task<string> ReadStartAsync(HttpResponseMessage response, CancellationToken cancellationToken)
