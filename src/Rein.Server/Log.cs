@@ -4,7 +4,7 @@ namespace Rein.Server;
 
 /// <summary>Every log message of the server, with stable event ids grouped by capability:
 /// 1xxx hosting, 2xxx storage, 3xxx identity, 4xxx audit, 5xxx dashboard, 6xxx traces, 7xxx policies and the gate,
-/// 80xx approvals (8500 and up: approval webhooks).</summary>
+/// 80xx approvals (85xx their webhooks).</summary>
 internal static partial class Log
 {
     // Hosting
@@ -120,4 +120,33 @@ internal static partial class Log
 
     [LoggerMessage(8004, LogLevel.Information, "Approval queue {Queue} of project {ProjectId} set to expiry {Expiry} by {Actor}")]
     public static partial void ApprovalQueueSet(ILogger logger, string queue, string projectId, string expiry, string actor);
+
+    // Approval webhooks (8501-8599). Secrets never reach a log line, nor webhook URLs (chat tools put a credential in
+    // the path): only their scheme, host and port.
+    [LoggerMessage(8501, LogLevel.Information, "Webhook of approval queue '{Queue}' set to {Origin} in project {ProjectId} by {Actor}")]
+    public static partial void ApprovalWebhookSet(ILogger logger, string queue, string origin, string projectId, string actor);
+
+    [LoggerMessage(8502, LogLevel.Information, "Webhook of approval queue '{Queue}' removed in project {ProjectId} by {Actor}")]
+    public static partial void ApprovalWebhookRemoved(ILogger logger, string queue, string projectId, string actor);
+
+    [LoggerMessage(8503, LogLevel.Debug, "Webhook delivery {DeliveryId} of approval request {RequestId} queued for queue '{Queue}' of project {ProjectId}")]
+    public static partial void ApprovalWebhookQueued(ILogger logger, string deliveryId, string requestId, string queue, string projectId);
+
+    [LoggerMessage(8504, LogLevel.Warning, "Could not queue the webhook of approval request {RequestId} (queue '{Queue}', project {ProjectId}); the request stands, without a notification")]
+    public static partial void ApprovalWebhookNotQueued(ILogger logger, string requestId, string queue, string projectId, Exception exception);
+
+    [LoggerMessage(8505, LogLevel.Information, "Webhook delivery {DeliveryId} of approval request {RequestId} (project {ProjectId}) delivered to {Origin} at attempt {Attempt}: HTTP {StatusCode}")]
+    public static partial void ApprovalWebhookDelivered(ILogger logger, string deliveryId, string requestId, string projectId, string origin, int attempt, int statusCode);
+
+    [LoggerMessage(8506, LogLevel.Information, "Webhook delivery {DeliveryId} of approval request {RequestId} (project {ProjectId}) to {Origin}: attempt {Attempt} of {MaxAttempts} failed ({Error}); next in {Delay}")]
+    public static partial void ApprovalWebhookRetrying(ILogger logger, string deliveryId, string requestId, string projectId, string origin, int attempt, int maxAttempts, string error, TimeSpan delay);
+
+    [LoggerMessage(8507, LogLevel.Warning, "Webhook delivery {DeliveryId} of approval request {RequestId} (project {ProjectId}) to {Origin} failed after {Attempts} attempts: {Error}")]
+    public static partial void ApprovalWebhookFailed(ILogger logger, string deliveryId, string requestId, string projectId, string origin, int attempts, string error);
+
+    [LoggerMessage(8508, LogLevel.Warning, "Webhook dispatcher pass failed; it runs again in {Interval}")]
+    public static partial void ApprovalWebhookPassFailed(ILogger logger, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(8509, LogLevel.Information, "Deleted {Deliveries} finished webhook deliveries created before {Cutoff:o}")]
+    public static partial void ApprovalWebhookDeliveriesDeleted(ILogger logger, int deliveries, DateTimeOffset cutoff);
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Rein.Server.Approvals;
+using Rein.Server.Approvals.Webhooks;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
@@ -72,6 +73,7 @@ public static class ReinServer
             .AddTraces()
             .AddPolicies()
             .AddApprovals()
+            .AddApprovalWebhooks()
             .AddDashboard();
 
         var app = builder.Build();

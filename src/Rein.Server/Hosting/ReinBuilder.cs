@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rein.Server.Approvals;
+using Rein.Server.Approvals.Webhooks;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
 using Rein.Server.Identity;
@@ -121,7 +122,8 @@ public static class ReinServiceCollectionExtensions
             .MapAuditApi()
             .MapRunsApi()
             .MapPoliciesApi()
-            .MapApprovalsApi();
+            .MapApprovalsApi()
+            .MapApprovalWebhooksApi();
         app.MapDashboard();
         return app;
     }

@@ -31,7 +31,8 @@ public sealed class ReinConfiguration
     {
     }
 
-    /// <summary>The settings classes and the section each is read from ("" is the top level).</summary>
+    /// <summary>The settings classes and the section each is read from ("" is the top level). A section may be nested
+    /// (<c>Approvals:Webhooks</c>); its keys are then not the parent section's.</summary>
     public static IReadOnlyList<(string Section, Type Type)> Sections { get; } =
     [
         ("", typeof(ReinOptions)),
@@ -40,6 +41,7 @@ public sealed class ReinConfiguration
         ("Traces", typeof(Traces.TracesOptions)),
         ("Gate", typeof(Policies.GateOptions)),
         ("Approvals", typeof(Approvals.ApprovalsOptions)),
+        ("Approvals:Webhooks", typeof(Approvals.Webhooks.ApprovalWebhookOptions)),
     ];
 
     public T Get<T>() where T : class => (T)_settings[typeof(T)];
@@ -55,12 +57,26 @@ public sealed class ReinConfiguration
         var root = Sections.Single(s => s.Section.Length == 0).Type;
         var sectionNames = Sections.Where(s => s.Section.Length > 0).Select(s => s.Section).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+        // Sections that only hold nested ones (Approvals when only Approvals:Webhooks is read): their other keys are
+        // nobody's and reported as such.
+        var containers = sectionNames.SelectMany(Parents).Where(p => !sectionNames.Contains(p)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var child in configuration.GetChildren())
         {
             var key = Normalize(child.Key);
-            if (!ForeignKeys.Contains(key) && !sectionNames.Contains(key) && Property(root, child.Key) is null)
+            if (!ForeignKeys.Contains(key) && !sectionNames.Contains(key) && !containers.Contains(key) && Property(root, child.Key) is null)
             {
                 problems.Add($"{child.Key}{Source(configuration, child.Path)}: is not a Rein setting (see docs/configuration.md)");
+            }
+        }
+
+        foreach (var container in containers)
+        {
+            foreach (var spelling in Spellings(configuration, container))
+            {
+                foreach (var child in spelling.GetChildren().Where(c => !IsSection(container + ":" + Normalize(c.Key))))
+                {
+                    problems.Add($"{container}:{child.Key}{Source(configuration, child.Path)}: is not a Rein setting (see docs/configuration.md)");
+                }
             }
         }
 
@@ -74,7 +90,7 @@ public sealed class ReinConfiguration
             else
             {
                 // A section may be spelled with underscores too (REIN_IDENTITY__MAX_PROJECTS); bind every spelling.
-                foreach (var spelling in configuration.GetChildren().Where(c => string.Equals(Normalize(c.Key), section, StringComparison.OrdinalIgnoreCase)))
+                foreach (var spelling in Spellings(configuration, section))
                 {
                     Bind(configuration, spelling, section, instance, problems);
                 }
@@ -92,6 +108,29 @@ public sealed class ReinConfiguration
         return problems.Count > 0 ? throw new ReinConfigurationException(problems) : result;
     }
 
+    private static bool IsSection(string path) => Sections.Any(s => s.Section.Length > 0 && string.Equals(s.Section, path, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>"A:B:C" has the parents "A" and "A:B".</summary>
+    private static IEnumerable<string> Parents(string section)
+    {
+        for (var i = section.IndexOf(':', StringComparison.Ordinal); i > 0; i = section.IndexOf(':', i + 1))
+        {
+            yield return section[..i];
+        }
+    }
+
+    /// <summary>Every configuration section spelling a (possibly nested) section name, underscores ignored.</summary>
+    private static IEnumerable<IConfiguration> Spellings(IConfiguration configuration, string section)
+    {
+        IEnumerable<IConfiguration> level = [configuration];
+        foreach (var part in section.Split(':'))
+        {
+            level = [.. level.SelectMany(l => l.GetChildren()).Where(c => string.Equals(Normalize(c.Key), part, StringComparison.OrdinalIgnoreCase))];
+        }
+
+        return level;
+    }
+
     /// <summary>Environment variables are often written in SNAKE_CASE: REIN_DATA_DIR and REIN_DATADIR both mean DataDir.</summary>
     private static string Normalize(string key) => key.Replace("_", "", StringComparison.Ordinal);
 
@@ -103,6 +142,12 @@ public sealed class ReinConfiguration
         foreach (var child in section.GetChildren())
         {
             var property = Property(target.GetType(), child.Key);
+            if (property is null && sectionName.Length > 0 && IsSection(sectionName + ":" + Normalize(child.Key)))
+            {
+                // A nested section (Approvals:Webhooks inside Approvals) is bound on its own.
+                continue;
+            }
+
             if (property is null)
             {
                 // Unknown top-level keys are reported once, by Load.
