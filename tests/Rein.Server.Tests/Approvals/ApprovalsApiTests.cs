@@ -2,6 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Rein.Server.Approvals;
+using Rein.Server.Storage;
 using Rein.Testing;
 using static Rein.Server.Tests.Approvals.ApprovalHarness;
 
@@ -534,6 +538,46 @@ public abstract class ApprovalsApiTests
             (Text(attributes, "rein.approval.id"), Text(attributes, "rein.approval.outcome"), Text(attributes, "rein.approval.queue"), Text(attributes, "rein.approval.decided_by")));
         Assert.Equal("approval", Text(span, "kind"));
         Assert.Equal(42_000, span.GetProperty("durationMs").GetDouble(), 0.5);
+    }
+
+    [Fact]
+    public async Task EvidenceSteps_TheRunsMostRecentSpansOnly_WithItsTotals()
+    {
+        // Without the gate's own span, which would land in the trace at a moment of its own choosing.
+        await using var h = await StartAsync(new Dictionary<string, string?> { ["Gate:WriteSpans"] = "false" });
+        var trace = new OtlpTrace("refund-bot", h.Clock.GetUtcNow().AddMinutes(-5));
+        var root = trace.Root("refund-bot", durationMs: 60_000);
+        for (var i = 0; i < 25; i++)
+        {
+            trace.Tool(root, "step" + i.ToString("00", System.Globalization.CultureInfo.InvariantCulture), startMs: 100 + (i * 100), durationMs: 10);
+        }
+
+        await trace.SendAsync(h.Agent);
+        await trace.WaitForRunAsync(h.Viewer);
+        var id = await h.OpenAsync(trace.TraceId);
+
+        var run = (await h.GetAsync(id)).GetProperty("evidence").GetProperty("run");
+        var steps = run.GetProperty("steps").EnumerateArray().Select(s => Text(s, "name")).ToList();
+        Assert.Equal(ApprovalService.EvidenceSteps, steps.Count);
+        Assert.Equal("execute_tool step24", steps[^1]);
+        Assert.Equal("execute_tool step05", steps[0]);
+        Assert.Equal(25, run.GetProperty("stepCount").GetInt32());
+        Assert.Equal(60_000, run.GetProperty("durationMs").GetDouble(), 1);
+    }
+
+    [Fact]
+    public async Task MaxQueuesPerProject_OneMoreQueue_409AndExistingOnesStillChange()
+    {
+        await using var h = await StartAsync();
+        var db = h.Host.App.Services.GetRequiredService<ReinDatabase>();
+        await db.WriteAsync((c, t) => c.ExecuteAsync(
+            "INSERT INTO approval_queues (project_id, name, expiry_ms, created_at, updated_at) VALUES ('default', @name, NULL, 0, 0)",
+            Enumerable.Range(0, ApprovalService.MaxQueuesPerProject).Select(i => new { name = "q" + i }), t), Ct);
+
+        var refused = await h.Admin.PutAsJsonAsync("/api/v1/approvals/queues/one-more", new { expiry = "30m" }, Ct);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await h.Admin.PutAsJsonAsync("/api/v1/approvals/queues/q7", new { expiry = "30m" }, Ct)).StatusCode);
+        Assert.Equal(ApprovalService.MaxQueuesPerProject, (await h.Viewer.GetFromJsonAsync<JsonElement>("/api/v1/approvals/queues", Ct)).GetProperty("items").GetArrayLength());
     }
 
     private static async Task<JsonElement> SpanAsync(ApprovalHarness h, string trace, string name)
