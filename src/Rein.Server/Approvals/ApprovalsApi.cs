@@ -18,6 +18,8 @@ public static class ApprovalsApi
 {
     public const string NdjsonContentType = "application/x-ndjson";
 
+    private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
+
     public static IEndpointRouteBuilder MapApprovalsApi(this IEndpointRouteBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
@@ -43,7 +45,7 @@ public static class ApprovalsApi
             await foreach (var record in records)
             {
                 await JsonSerializer.SerializeAsync(http.Response.Body, record, json, cancellationToken);
-                await http.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+                await http.Response.Body.WriteAsync(NewLine, cancellationToken);
             }
         }).RequireAuthorization(Permissions.Read).Produces<FeedbackRecord>(contentType: NdjsonContentType).ProducesProblem(StatusCodes.Status400BadRequest);
 

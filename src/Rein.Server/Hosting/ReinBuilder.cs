@@ -43,7 +43,10 @@ public static class ReinServiceCollectionExtensions
         }
 
         services.AddSingleton(configuration);
-        services.AddSingleton(options.ResolveDatabase().Open());
+        // Registered through a factory so that the container disposes it when the host stops: a PostgreSQL data
+        // source closes its pooled connections then, instead of holding them open after the host is gone.
+        var database = options.ResolveDatabase().Open();
+        services.AddSingleton(_ => database);
         services.AddSingleton<Migrator>();
 
         services.AddDataProtection().SetApplicationName("rein");
