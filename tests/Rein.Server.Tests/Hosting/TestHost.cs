@@ -94,17 +94,8 @@ public sealed class TestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The container does not dispose the database (registered as an instance): without this, each PostgreSQL host
-        // would keep its idle pooled connections open for minutes, and a whole test run exhausts the cluster's
-        // max_connections. SQLite's pools are process-wide; they are left alone.
-        var database = App.Services.GetRequiredService<Rein.Server.Storage.ReinDatabase>();
         await App.StopAsync();
         await App.DisposeAsync();
-        if (database is Rein.Server.Storage.PostgresReinDatabase)
-        {
-            await database.DisposeAsync();
-        }
-
         _directory?.Dispose();
     }
 }
