@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Rein.Client;
 
@@ -213,6 +214,7 @@ public sealed record Approval
     public DateTimeOffset? TokenExpiresAt { get; init; }
 
     /// <summary>True while nobody has decided and it has not expired.</summary>
+    [JsonIgnore]
     public bool IsPending => Status == ApprovalStatuses.Pending;
 }
 
