@@ -60,11 +60,7 @@ public static class ApprovalsCommand
     private static Command List(GlobalOptions globals)
     {
         var queue = new Option<string?>("--queue") { Description = "Only requests of this queue" };
-        var status = new Option<string>("--status")
-        {
-            Description = $"Only requests with this status; {ApprovalText.AnyStatus} for every one",
-            DefaultValueFactory = _ => ApprovalStatuses.Pending,
-        }.AcceptOnlyFromAmong([.. ApprovalStatuses.All, ApprovalText.AnyStatus]);
+        var status = OneOf("--status", "a status", $"Only requests with this status; {ApprovalText.AnyStatus} for every one", ApprovalStatuses.Pending, [.. ApprovalStatuses.All, ApprovalText.AnyStatus]);
         var limit = WholeNumbers.Option("--limit", $"How many requests, in inbox order (at most {MaxListed})", "a number of requests", 1, MaxListed, 50, "-n");
         var command = new Command(
             "list",
@@ -273,11 +269,7 @@ public static class ApprovalsCommand
     private static Command Export(GlobalOptions globals)
     {
         var since = DurationOption("--since", "Decisions made this far back from now", DefaultWindow, TimeSpan.FromSeconds(1), MaxWindow);
-        var format = new Option<string>("--format")
-        {
-            Description = "jsonl: one JSON object per decision and line",
-            DefaultValueFactory = _ => "jsonl",
-        }.AcceptOnlyFromAmong("jsonl");
+        var format = OneOf("--format", "an export format", "jsonl: one JSON object per decision and line", "jsonl", ["jsonl"]);
         // Shadows the global --output (table|json) on this command: the export is JSON lines whatever it says.
         var file = new Option<string?>("--output")
         {
@@ -560,6 +552,27 @@ public static class ApprovalsCommand
 
         var secret = System.Text.Encoding.UTF8.GetString(bytes).Trim();
         return secret.Length == 0 ? throw new CliException(ExitCodes.Usage, $"--secret-file: {name} is empty") : secret;
+    }
+
+    /// <summary>An option with a fixed set of values, whose error names the option and the values (System.CommandLine's
+    /// own says neither which option nor, on one line, what to use).</summary>
+    private static Option<string> OneOf(string name, string what, string description, string defaultValue, string[] values)
+    {
+        var option = new Option<string>(name)
+        {
+            Description = description,
+            HelpName = string.Join('|', values),
+            DefaultValueFactory = _ => defaultValue,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && !values.Contains(value, StringComparer.Ordinal))
+            {
+                result.AddError($"{name}: '{PolicyText.Clean(value, 100)}' is not {what}; use {string.Join(", ", values)}");
+            }
+        });
+        option.CompletionSources.Add(values);
+        return option;
     }
 
     private static Argument<string> IdArgument() => new("id") { Description = "The request's id (apr_…), as 'rein approvals list' or 'rein gate' prints it" };
