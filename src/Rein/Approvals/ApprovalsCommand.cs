@@ -401,7 +401,8 @@ public static class ApprovalsCommand
     {
         var queues = new Command("queues", "Approval queues' settings: how long their requests stay open.");
         var name = new Argument<string>("name") { Description = "The queue's name (a rule's route)" };
-        var expiry = new Option<TimeSpan?>("--expiry")
+        // 'default' parses to zero, which no expiry can be: a parser that answers null makes GetValue throw.
+        var expiry = new Option<TimeSpan>("--expiry")
         {
             Description = $"How long new requests of the queue stay open, from {ApprovalText.Describe(MinExpiry)} to {ApprovalText.Describe(MaxExpiry)} " +
                 $"({ApprovalText.DurationHelp}); '{DefaultExpiry}' for the policy's approval_expiry or the server's default",
@@ -412,7 +413,7 @@ public static class ApprovalsCommand
                 var text = result.Tokens.Count > 0 ? result.Tokens[0].Value.Trim() : "";
                 if (text == DefaultExpiry)
                 {
-                    return null;
+                    return TimeSpan.Zero;
                 }
 
                 if (ApprovalText.TryParseDuration("--expiry", text, MinExpiry, MaxExpiry, out var value, out var error))
@@ -421,13 +422,14 @@ public static class ApprovalsCommand
                 }
 
                 result.AddError(error + $", or '{DefaultExpiry}'");
-                return null;
+                return TimeSpan.Zero;
             },
         };
         var set = new Command("set", "Set a queue's expiry (admin key); requests opened before keep theirs.") { name, expiry };
         set.SetApiAction(globals, async (context, cancellationToken) =>
         {
-            var queue = await context.Client.Approvals.SetQueueAsync(context.Parse.GetValue(name)!, context.Parse.GetValue(expiry), cancellationToken);
+            var after = context.Parse.GetValue(expiry);
+            var queue = await context.Client.Approvals.SetQueueAsync(context.Parse.GetValue(name)!, after > TimeSpan.Zero ? after : null, cancellationToken);
             var output = context.Output;
             if (output.IsJson)
             {

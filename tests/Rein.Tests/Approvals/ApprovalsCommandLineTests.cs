@@ -99,6 +99,20 @@ public sealed class ApprovalsCommandLineTests
         Assert.Empty(Directory.GetFiles(folder.Path));
     }
 
+    [Theory]
+    [InlineData("approvals", "queues", "set", "finance", "--expiry", "default")]
+    [InlineData("approvals", "queues", "set", "finance", "--expiry", "45m")]
+    [InlineData("approvals", "export", "-o", "json", "--output", "-")]
+    [InlineData("approvals", "list", "--status", "all", "--queue", "finance", "-n", "5")]
+    [InlineData("gate", "--agent", "a", "--tool", "t", "--approval-token", "rat_x")]
+    public async Task Command_GoodInput_ParsesAndOnlyFailsToReachTheServer(params string[] args)
+    {
+        var result = await RunAsync(args);
+
+        Assert.Contains("cannot reach Rein", Expect.OneErrorLine(result), StringComparison.Ordinal);
+        Assert.True(result.ExitCode is ExitCodes.Unreachable or ExitCodes.Failed, result.ToString());
+    }
+
     [Fact]
     public async Task Wait_ServerDown_ExitsOneNotTheRejectedCode()
     {
