@@ -22,6 +22,10 @@ public sealed record GateBlockedResult(
     string? Route,
     string Message)
 {
+    /// <summary>For <see cref="GateEffect.RequireApproval"/>: the approval request the gate opened, to wait on with
+    /// <see cref="ApprovalsClient.WaitAsync"/>; null for confirm, and from a server without approval requests.</summary>
+    public string? ApprovalRequestId { get; init; }
+
     /// <summary>The gate's whole answer (not sent to the model).</summary>
     [JsonIgnore]
     public Decision? Decision { get; init; }

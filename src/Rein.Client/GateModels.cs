@@ -106,6 +106,13 @@ public sealed record GateRequest
 
     /// <summary>The W3C <c>traceparent</c> of the caller's span; the decision is recorded as its child span.</summary>
     public string? Traceparent { get; init; }
+
+    /// <summary>The single-use token of an approved request (<see cref="Approval.Token"/>, <c>rat_…</c>). With it, the
+    /// gate allows this call exactly once when it is the same run and tool, the arguments are the approved ones
+    /// (<see cref="Approval.ApprovedArgs"/> when modified, else the proposed ones) and the policy version that asked is
+    /// still active; otherwise it denies with the rule <c>approval.invalid_token</c> saying which check failed. Kill
+    /// switches still apply.</summary>
+    public string? ApprovalToken { get; init; }
 }
 
 /// <summary>Why the gate decided as it did.</summary>
@@ -131,10 +138,27 @@ public sealed record DecisionObligations(IReadOnlyList<string> Redact, IReadOnly
 /// <param name="Hash">The version's hash.</param>
 public sealed record PolicyReference(string Name, int Version, string Hash);
 
-/// <summary>What an approval of a <see cref="GateEffect.RequireApproval"/> decision is bound to.</summary>
-/// <param name="Route">Who should approve (the deciding rule's route), if any.</param>
+/// <summary>The approval request a <see cref="GateEffect.RequireApproval"/> decision opened, bound to exactly these
+/// arguments. Wait on it with <see cref="ApprovalsClient.WaitAsync"/>.</summary>
+/// <param name="Route">Who should approve (the deciding rule's route, as written), if any.</param>
 /// <param name="ArgsHash">The hash of exactly these arguments.</param>
-public sealed record DecisionApproval(string? Route, string ArgsHash);
+public sealed record DecisionApproval(string? Route, string ArgsHash)
+{
+    /// <summary>The request's id, <c>apr_…</c>; null from a server without approval requests.</summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>Its status: <see cref="ApprovalStatuses.Pending"/> when just opened.</summary>
+    public string? Status { get; init; }
+
+    /// <summary>The queue it waits in: the route, or <c>default</c>.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>One of <see cref="ApprovalSeverities.All"/>.</summary>
+    public string? Severity { get; init; }
+
+    /// <summary>When it expires if nobody decides (it then counts as denied).</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
 
 /// <summary>What a policy in audit mode, or one in warn mode, would have decided.</summary>
 /// <param name="Policy">The policy's name.</param>

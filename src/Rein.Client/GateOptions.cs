@@ -35,4 +35,12 @@ public sealed record GateOptions
     /// <summary>Gives the <c>context</c> of each call (the agent's confidence, the channel, ...) from its arguments;
     /// null for none.</summary>
     public Func<AIFunctionArguments, JsonObject?>? ContextProvider { get; init; }
+
+    /// <summary>How long a gated function waits for a person when the gate answers require_approval; null (the default)
+    /// not to wait but to return a <see cref="GateBlockedResult"/> at once. While waiting, the invocation does not return.
+    /// Approved: the function repeats its gate call with the approval token and the approved arguments (the approver's,
+    /// when they modified them) and, allowed, runs with those arguments. Rejected, expired, or still pending when the wait
+    /// ends: it does not run, and returns a string for the model saying so. <see cref="Timeout.InfiniteTimeSpan"/> waits
+    /// until the request is decided or expires. Needs an agent key: only agent keys receive approval tokens.</summary>
+    public TimeSpan? WaitForApproval { get; init; }
 }

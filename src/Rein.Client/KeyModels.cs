@@ -23,7 +23,11 @@ public sealed record ApiKeyInfo(
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
     string? RevokedBy,
-    DateTimeOffset? LastUsedAt);
+    DateTimeOffset? LastUsedAt)
+{
+    /// <summary>The approval queues an approver key may decide; null for every queue (and for keys of other roles).</summary>
+    public IReadOnlyList<string>? Queues { get; init; }
+}
 
 /// <summary>A key as just created.</summary>
 /// <param name="Key">The new key's record.</param>

@@ -44,11 +44,24 @@ public sealed class KeysClient
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The key's record and its full value, which the server never shows again.</returns>
     /// <exception cref="ReinApiException">400 naming the field at fault; 409 when the project is at its key limit.</exception>
-    public Task<CreatedApiKey> CreateAsync(string name, string role, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default)
+    public Task<CreatedApiKey> CreateAsync(string name, string role, DateTimeOffset? expiresAt = null, CancellationToken cancellationToken = default) =>
+        CreateAsync(name, role, expiresAt, null, cancellationToken);
+
+    /// <summary>Creates a key in the caller's project; an approver key may be limited to some approval queues.</summary>
+    /// <param name="name">What the key is for (at most 100 characters).</param>
+    /// <param name="role">One of <see cref="KeyRoles.All"/>.</param>
+    /// <param name="expiresAt">When the key stops working; null for never. Must be in the future.</param>
+    /// <param name="queues">The approval queues the key may decide (1 to 100 names; only for <see cref="KeyRoles.Approver"/>);
+    /// null for every queue.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The key's record and its full value, which the server never shows again.</returns>
+    /// <exception cref="ReinApiException">400 naming the field at fault (<c>queues</c> for a key that is not an approver's);
+    /// 409 when the project is at its key limit.</exception>
+    public Task<CreatedApiKey> CreateAsync(string name, string role, DateTimeOffset? expiresAt, IReadOnlyList<string>? queues, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(role);
-        var body = JsonContent.Create(new CreateKeyBody(name, role, expiresAt), ReinJsonContext.Default.CreateKeyBody);
+        var body = JsonContent.Create(new CreateKeyBody(name, role, expiresAt, queues), ReinJsonContext.Default.CreateKeyBody);
         return _client.SendAsync(HttpMethod.Post, "api/v1/keys", body, ReinJsonContext.Default.CreatedApiKey, cancellationToken);
     }
 

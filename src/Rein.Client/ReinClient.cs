@@ -8,10 +8,10 @@ using System.Text.Json.Serialization.Metadata;
 namespace Rein.Client;
 
 /// <summary>
-/// A typed client for the Rein HTTP API. Keys, projects, the audit log, runs, policies, kill switches, the gate and its
-/// decision log are reached through <see cref="Keys"/>, <see cref="Projects"/>, <see cref="Audit"/>, <see cref="Runs"/>,
-/// <see cref="Policies"/>, <see cref="KillSwitches"/>, <see cref="Gate"/> and <see cref="Decisions"/>; the server's health
-/// and the caller's identity through methods here.
+/// A typed client for the Rein HTTP API. Keys, projects, the audit log, runs, policies, kill switches, the gate, its
+/// decision log and approvals are reached through <see cref="Keys"/>, <see cref="Projects"/>, <see cref="Audit"/>,
+/// <see cref="Runs"/>, <see cref="Policies"/>, <see cref="KillSwitches"/>, <see cref="Gate"/>, <see cref="Decisions"/> and
+/// <see cref="Approvals"/>; the server's health and the caller's identity through methods here.
 /// </summary>
 /// <remarks>
 /// An error answer throws <see cref="ReinApiException"/> with the server's problem details. A server that cannot be
@@ -22,6 +22,7 @@ namespace Rein.Client;
 public sealed class ReinClient : IDisposable
 {
     private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
+    private static readonly MediaTypeWithQualityHeaderValue JsonLinesType = new("application/x-ndjson");
     private static readonly ProductInfoHeaderValue UserAgent = new("rein-dotnet", typeof(ReinClient).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0");
 
     private readonly HttpClient _http;
@@ -88,6 +89,7 @@ public sealed class ReinClient : IDisposable
         KillSwitches = new KillSwitchesClient(this);
         Gate = new GateClient(this);
         Decisions = new DecisionsClient(this);
+        Approvals = new ApprovalsClient(this);
     }
 
     /// <summary>The server's base address, ending with a slash.</summary>
@@ -118,6 +120,10 @@ public sealed class ReinClient : IDisposable
 
     /// <summary>The project's decision log (viewer, approver and admin keys).</summary>
     public DecisionsClient Decisions { get; }
+
+    /// <summary>Approval requests: the inbox, deciding (approver and admin keys), waiting for a decision (agent keys, which
+    /// also receive the approval token), the feedback export and statistics, queues and their webhooks (admin keys).</summary>
+    public ApprovalsClient Approvals { get; }
 
     /// <summary>Asks whether the server process answers (<c>GET /healthz</c>; needs no key).</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -197,10 +203,37 @@ public sealed class ReinClient : IDisposable
         }
     }
 
-    private HttpRequestMessage NewRequest(HttpMethod method, string path, HttpContent? content)
+    /// <summary>Sends a GET whose answer is JSON lines and yields each line as it arrives (bounded by
+    /// <see cref="JsonLines.MaxLineBytes"/>). A line is valid only until the next one is asked for.</summary>
+    internal async IAsyncEnumerable<ReadOnlyMemory<byte>> GetLinesAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(HttpMethod.Get, path, null, JsonLinesType);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ReinApiException.FromResponseAsync(response, cancellationToken);
+        }
+
+        if (response.Content.Headers.ContentType?.MediaType is not ("application/x-ndjson" or "application/jsonl" or "application/json"))
+        {
+            throw new HttpRequestException(
+                HttpRequestError.InvalidResponse,
+                $"{request.RequestUri} answered {(int)response.StatusCode} with {response.Content.Headers.ContentType?.MediaType ?? "no content type"}, not the JSON lines a Rein server sends",
+                null,
+                response.StatusCode);
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await foreach (var line in JsonLines.ReadAsync(stream, JsonLines.MaxLineBytes, cancellationToken))
+        {
+            yield return line;
+        }
+    }
+
+    private HttpRequestMessage NewRequest(HttpMethod method, string path, HttpContent? content, MediaTypeWithQualityHeaderValue? accept = null)
     {
         var request = new HttpRequestMessage(method, new Uri(Server, path)) { Content = content };
-        request.Headers.Accept.Add(Json);
+        request.Headers.Accept.Add(accept ?? Json);
         if (_authorization is not null)
         {
             request.Headers.Authorization = _authorization;
@@ -218,6 +251,23 @@ public sealed class ReinClient : IDisposable
     {
         var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
         return present.Count == 0 ? "" : "?" + string.Join('&', present);
+    }
+
+    /// <summary>A duration as the server reads it (<c>30m</c>, <c>24h</c>, <c>1500ms</c>): the largest unit that is exact,
+    /// rounded up to the millisecond.</summary>
+    internal static string Duration(TimeSpan value)
+    {
+        var ms = (long)Math.Ceiling(value.TotalMilliseconds);
+        (long Unit, string Suffix)[] units = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1000, "s")];
+        foreach (var (unit, suffix) in units)
+        {
+            if (ms != 0 && ms % unit == 0)
+            {
+                return (ms / unit).ToString(System.Globalization.CultureInfo.InvariantCulture) + suffix;
+            }
+        }
+
+        return ms.ToString(System.Globalization.CultureInfo.InvariantCulture) + "ms";
     }
 
     internal static string? Time(DateTimeOffset? value) =>

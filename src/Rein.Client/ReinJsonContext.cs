@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Rein.Client;
@@ -41,9 +42,20 @@ namespace Rein.Client;
 [JsonSerializable(typeof(Decision))]
 [JsonSerializable(typeof(Page<RecordedDecision>))]
 [JsonSerializable(typeof(RecordedDecision))]
+[JsonSerializable(typeof(Page<ApprovalSummary>))]
+[JsonSerializable(typeof(Approval))]
+[JsonSerializable(typeof(ApproveBody))]
+[JsonSerializable(typeof(RejectBody))]
+[JsonSerializable(typeof(FeedbackRecord))]
+[JsonSerializable(typeof(ApprovalStats))]
+[JsonSerializable(typeof(ItemList<ApprovalQueue>))]
+[JsonSerializable(typeof(ApprovalQueue))]
+[JsonSerializable(typeof(QueueBody))]
+[JsonSerializable(typeof(ApprovalWebhook))]
+[JsonSerializable(typeof(WebhookBody))]
 internal sealed partial class ReinJsonContext : JsonSerializerContext;
 
-internal sealed record CreateKeyBody(string Name, string Role, DateTimeOffset? ExpiresAt);
+internal sealed record CreateKeyBody(string Name, string Role, DateTimeOffset? ExpiresAt, IReadOnlyList<string>? Queues = null);
 
 internal sealed record CreateProjectBody(string Id, string? Name);
 
@@ -57,3 +69,11 @@ internal sealed record ActivatePolicyBody(int Version);
 internal sealed record BacktestBody(int Version, DateTimeOffset? Since, int? Limit);
 
 internal sealed record KillSwitchBody(string Scope, string Target, string? Agent, string? Reason);
+
+internal sealed record ApproveBody(string? Note, JsonObject? Args);
+
+internal sealed record RejectBody(string? Note);
+
+internal sealed record QueueBody(string? Expiry);
+
+internal sealed record WebhookBody(string Url, string? Secret);

@@ -27,4 +27,11 @@ public static class ExitCodes
     /// <summary><c>rein gate</c> only: the gate answered confirm or require_approval. (That command exits
     /// <see cref="Failed"/> for every failure, so this code cannot be mistaken for <see cref="Unauthorized"/>.)</summary>
     public const int GateNeedsConfirmation = 4;
+
+    /// <summary><c>rein approvals wait</c> only: the request was rejected or expired, so the action is denied (as
+    /// <see cref="GateDenied"/>; that command exits <see cref="Failed"/> for every failure).</summary>
+    public const int ApprovalNotApproved = 3;
+
+    /// <summary><c>rein approvals wait</c> only: still pending when the timeout ended (as <see cref="GateNeedsConfirmation"/>).</summary>
+    public const int ApprovalStillPending = 4;
 }

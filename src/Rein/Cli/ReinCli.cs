@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using Rein.Cli.Approvals;
 using Rein.Cli.Audit;
 using Rein.Cli.Gate;
 using Rein.Cli.Keys;
@@ -55,6 +56,7 @@ public static class ReinCli
         root.Subcommands.Add(KillCommand.Unkill(globals));
         root.Subcommands.Add(GateCommand.Create(globals));
         root.Subcommands.Add(DecisionsCommand.Create(globals));
+        root.Subcommands.Add(ApprovalsCommand.Create(globals));
         return root;
     }
 

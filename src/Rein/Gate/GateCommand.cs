@@ -20,6 +20,11 @@ public static class GateCommand
         var session = new Option<string?>("--session") { Description = "The session (conversation)" };
         var principal = new Option<string?>("--principal") { Description = "Who the agent acts for (principal.id)", HelpName = "id" };
         var server = new Option<string?>("--tool-server") { Description = "The server the tool lives on (tool.server)", HelpName = "name" };
+        var approvalToken = new Option<string?>("--approval-token")
+        {
+            Description = "Redeem an approval: the single-use token 'rein approvals wait' shows an agent key. Allowed once, for the same run, tool and approved arguments",
+            HelpName = "token",
+        };
         var command = new Command(
             "gate",
             "Ask the gate whether an agent may call a tool, and print the decision (it is recorded like any other). " +
@@ -34,6 +39,7 @@ public static class GateCommand
             session,
             principal,
             server,
+            approvalToken,
         };
         command.SetApiAction(
             globals,
@@ -51,6 +57,7 @@ public static class GateCommand
                     SessionId = parse.GetValue(session),
                     Principal = parse.GetValue(principal) is { } id ? new GatePrincipal(id) : null,
                     Server = parse.GetValue(server),
+                    ApprovalToken = parse.GetValue(approvalToken) is { Length: > 0 } token ? token.Trim() : null,
                 };
                 var decision = await cli.Client.Gate.DecideAsync(request, cancellationToken);
                 var output = cli.Output;
@@ -61,9 +68,14 @@ public static class GateCommand
                 else
                 {
                     output.Line($"{decision.Effect.ToName()}: {PolicyText.Clean(request.Tool, 200)} for agent {PolicyText.Clean(request.Agent, 200)}");
-                    foreach (var line in GateText.Details(decision.DecisionId, decision.Policy, decision.Mode, decision.Reasons, decision.Approval?.Route, decision.Obligations, decision.Shadow))
+                    foreach (var line in GateText.Details(decision.DecisionId, decision.Policy, decision.Mode, decision.Reasons, decision.Approval?.Route, decision.Obligations, decision.Shadow, decision.Approval))
                     {
                         output.Line(line);
+                    }
+
+                    if (decision.Effect == GateEffect.RequireApproval && decision.Approval?.RequestId is { } requestId)
+                    {
+                        output.Note($"Wait for a person's decision: rein approvals wait {requestId}");
                     }
                 }
 

@@ -34,7 +34,8 @@ public static class GateText
         }
         catch (JsonException e)
         {
-            var message = e.Message.Split([" Path:", " LineNumber:"], StringSplitOptions.None)[0].TrimEnd('.', ' ');
+            // The reader's own advice ("Change the reader options") is for programmers, not for whoever typed the JSON.
+            var message = e.Message.Split([" Path:", " LineNumber:", " Change the reader options"], StringSplitOptions.None)[0].TrimEnd('.', ' ');
             var at = e.BytePositionInLine is { } position ? $" at character {(position + 1).ToString(CultureInfo.InvariantCulture)}" : "";
             error = $"not JSON{at}: {message}";
         }
@@ -42,8 +43,9 @@ public static class GateText
         return false;
     }
 
-    /// <summary>The decision's lines after its headline: id, policy, reasons, route, obligations, shadow decisions.</summary>
-    public static IReadOnlyList<string> Details(string decisionId, PolicyReference? policy, string? mode, IReadOnlyList<DecisionReason> reasons, string? route, DecisionObligations? obligations, IReadOnlyList<ShadowDecision>? shadow)
+    /// <summary>The decision's lines after its headline: id, policy, reasons, route, the approval request it opened,
+    /// obligations, shadow decisions.</summary>
+    public static IReadOnlyList<string> Details(string decisionId, PolicyReference? policy, string? mode, IReadOnlyList<DecisionReason> reasons, string? route, DecisionObligations? obligations, IReadOnlyList<ShadowDecision>? shadow, DecisionApproval? approval = null)
     {
         ArgumentNullException.ThrowIfNull(reasons);
         var lines = new List<string>
@@ -59,6 +61,12 @@ public static class GateText
         if (route is not null)
         {
             lines.Add(Row("route", PolicyText.Clean(route, 200)));
+        }
+
+        if (approval?.RequestId is { } requestId)
+        {
+            var expires = approval.ExpiresAt is { } at ? $", expires {CliOutput.Time(at)}" : "";
+            lines.Add(Row("approval", $"{requestId} {approval.Status ?? "pending"} in queue {PolicyText.Clean(approval.Queue, 130)} (severity {approval.Severity ?? "medium"}{expires})"));
         }
 
         foreach (var path in obligations?.Redact ?? [])

@@ -81,11 +81,33 @@ public static class KeysCommand
                 return null;
             },
         };
-        var command = new Command("create", "Create an API key. Its value is printed once, on stdout; Rein keeps only its hash.") { name, role, expires };
+        var queues = new Option<IReadOnlyList<string>?>("--queues")
+        {
+            Description = "Limit an approver key to these approval queues, separated by commas (such as finance,ops) [default: every queue]",
+            HelpName = "names",
+            CustomParser = result =>
+            {
+                if (Approvals.ApprovalText.TryParseQueues(result.Tokens.Count > 0 ? result.Tokens[0].Value : null, out var value, out var error))
+                {
+                    return value;
+                }
+
+                result.AddError("--queues: " + error);
+                return null;
+            },
+        };
+        var command = new Command("create", "Create an API key. Its value is printed once, on stdout; Rein keeps only its hash.") { name, role, expires, queues };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(queues) is { Tokens.Count: > 0 } && result.GetValue(role) is { } value && value != KeyRoles.Approver && KeyRoles.All.Contains(value))
+            {
+                result.AddError($"--queues: only an approver key can be limited to approval queues; this key's role is {value}");
+            }
+        });
         command.SetApiAction(globals, async (context, cancellationToken) =>
         {
             var parse = context.Parse;
-            var created = await context.Client.Keys.CreateAsync(parse.GetValue(name)!, parse.GetValue(role)!, parse.GetValue(expires), cancellationToken);
+            var created = await context.Client.Keys.CreateAsync(parse.GetValue(name)!, parse.GetValue(role)!, parse.GetValue(expires), parse.GetValue(queues), cancellationToken);
             var output = context.Output;
             if (output.IsJson)
             {
@@ -94,7 +116,8 @@ public static class KeysCommand
             }
 
             var key = created.Key;
-            output.Note($"Created key {key.Id} '{key.Name}' in project {key.ProjectId}: role {key.Role}, {(key.ExpiresAt is { } at ? "expires " + CliOutput.Time(at) : "never expires")}.");
+            var limited = key.Queues is { Count: > 0 } names ? $", approval queues {string.Join(", ", names)}" : "";
+            output.Note($"Created key {key.Id} '{key.Name}' in project {key.ProjectId}: role {key.Role}{limited}, {(key.ExpiresAt is { } at ? "expires " + CliOutput.Time(at) : "never expires")}.");
             output.Note("This is the only time the key is shown (Rein keeps only its hash). Store it now, for example in a secret manager:");
             output.Line(created.ApiKey);
             return ExitCodes.Ok;
@@ -130,10 +153,10 @@ public static class KeysCommand
                 return ExitCodes.Ok;
             }
 
-            var table = CliOutput.NewTable("id", "name", "role", "state", "created", "expires", "last used");
+            var table = CliOutput.NewTable("id", "name", "role", "state", "created", "expires", "last used", "queues");
             foreach (var key in shown)
             {
-                CliOutput.AddRow(table, key.Id, key.Name, key.Role, key.State, CliOutput.Time(key.CreatedAt), CliOutput.Time(key.ExpiresAt, "never"), CliOutput.Time(key.LastUsedAt, "never"));
+                CliOutput.AddRow(table, key.Id, key.Name, key.Role, key.State, CliOutput.Time(key.CreatedAt), CliOutput.Time(key.ExpiresAt, "never"), CliOutput.Time(key.LastUsedAt, "never"), Queues(key));
             }
 
             output.Write(table);
@@ -174,6 +197,13 @@ public static class KeysCommand
         });
         return command;
     }
+
+    /// <summary>The approval queues a key may decide: its list, <c>all</c> for approvers and admins without one, <c>-</c> for
+    /// keys that decide nothing.</summary>
+    private static string Queues(ApiKeyInfo key) =>
+        key.Queues is { Count: > 0 } names ? Policies.PolicyText.Clean(string.Join(",", names), 200)
+        : key.Role is KeyRoles.Approver or KeyRoles.Admin ? "all"
+        : "-";
 
     /// <summary>Accepts the whole key too (<c>rein_&lt;id&gt;_&lt;secret&gt;</c>): it names its key unambiguously.</summary>
     private static string IdOf(string value)
