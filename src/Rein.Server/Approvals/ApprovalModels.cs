@@ -101,6 +101,10 @@ public sealed record ApprovalResponse
 
     public string? SessionId { get; init; }
 
+    /// <summary>The trace the gate call was part of, when the agent passed one: the run's steps and this request's
+    /// decision span are in it.</summary>
+    public string? TraceId { get; init; }
+
     public string? PrincipalId { get; init; }
 
     public required string Tool { get; init; }
@@ -178,3 +182,6 @@ public sealed record QueueRequest(string? Expiry);
 
 /// <summary>A queue's settings; <see cref="Expiry"/> is null when its requests take the policy's or the default.</summary>
 public sealed record ApprovalQueue(string Name, string? Expiry, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>A queue with requests waiting: how many and since when (the oldest).</summary>
+public sealed record PendingQueue(string Queue, int Pending, DateTimeOffset OldestAt);

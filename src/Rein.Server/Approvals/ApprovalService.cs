@@ -44,6 +44,9 @@ public sealed class ApprovalService
     /// <summary>Who the audit log names for what the server does on its own (expiry).</summary>
     internal const string SystemActor = "system";
 
+    /// <summary>How every redaction placeholder starts: <c>[REDACTED]</c> for a policy's paths, <c>[REDACTED:kind]</c> for secrets.</summary>
+    private const string RedactionMarker = "[REDACTED";
+
     private readonly ReinDatabase _database;
     private readonly AuditLog _audit;
     private readonly KeyService _keys;
@@ -233,6 +236,29 @@ public sealed class ApprovalService
         Permissions.Demand(caller, Permission.Read);
         var rows = await _database.ReadAsync(c => ApprovalStore.ListQueuesAsync(c, caller.ProjectId, MaxQueuesPerProject), cancellationToken);
         return [.. rows.Select(Queue)];
+    }
+
+    /// <summary>Queues with pending requests, by name, with their count and oldest request.</summary>
+    public async Task<IReadOnlyList<PendingQueue>> PendingByQueueAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        Permissions.Demand(caller, Permission.Read);
+        var rows = await _database.ReadAsync(c => ApprovalStore.PendingByQueueAsync(c, caller.ProjectId, MaxQueuesPerProject), cancellationToken);
+        return [.. rows.Select(r => new PendingQueue(r.Queue, (int)r.Pending, At(r.OldestAt)))];
+    }
+
+    /// <summary>Whether the caller may decide requests of a queue: the approve permission, and the queue among the
+    /// key's queues when the key is limited to some.</summary>
+    public async Task<bool> MayDecideAsync(Caller caller, string queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (!caller.Role.Grants(Permission.Approve))
+        {
+            return false;
+        }
+
+        var allowed = await _keys.QueuesOfAsync(caller, cancellationToken);
+        return allowed is null || allowed.Contains(queue, StringComparer.Ordinal);
     }
 
     /// <summary>Marks open requests past their expiry as expired (audited, notified, traced); returns how many.</summary>
@@ -426,6 +452,7 @@ public sealed class ApprovalService
             Release = row.Release,
             RunId = row.RunId,
             SessionId = row.SessionId,
+            TraceId = row.TraceId,
             PrincipalId = row.PrincipalId,
             Tool = row.Tool,
             Server = row.Server,
@@ -581,7 +608,48 @@ public sealed class ApprovalService
                 $"args: is {bytes} bytes of JSON; at most {_options.MaxArgsBytes} are allowed (Approvals:MaxArgsBytes)", "args");
         }
 
+        if (RedactedPath(args, "args") is { } path)
+        {
+            // The stored arguments hold placeholders where the policy or the secret scanner redacted: an approver who
+            // edits them gives the placeholder back, and the agent would act on "[REDACTED]" instead of the value.
+            throw ReinProblemException.Invalid("args",
+                $"{path} holds a redacted placeholder, not a value; give it in full, or reject and let the agent propose again");
+        }
+
         return args;
+    }
+
+    /// <summary>The path of the first string holding a redaction placeholder, or null.</summary>
+    private static string? RedactedPath(JsonElement value, string path)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                return value.GetString()!.Contains(RedactionMarker, StringComparison.Ordinal) ? path : null;
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                {
+                    if (RedactedPath(property.Value, path + "." + property.Name) is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (RedactedPath(item, string.Create(CultureInfo.InvariantCulture, $"{path}[{index++}]")) is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
     }
 
     private static ApprovalSummary Summary(ApprovalRow r) => new(

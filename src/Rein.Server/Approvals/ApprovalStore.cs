@@ -221,6 +221,17 @@ internal static class ApprovalStore
             """,
             new { projectId, since, limit })).AsList();
 
+    /// <summary>Pending requests per queue with the oldest one's time, for the inbox's queue list; at most <paramref name="limit"/> queues.</summary>
+    public static async Task<List<(string Queue, long Pending, long OldestAt)>> PendingByQueueAsync(DbConnection c, string projectId, int limit) =>
+        (await c.QueryAsync<(string, long, long)>(
+            """
+            SELECT queue, count(*), min(created_at) FROM approval_requests
+            WHERE project_id = @projectId AND status = 'pending'
+            GROUP BY queue ORDER BY queue
+            LIMIT @limit
+            """,
+            new { projectId, limit })).AsList();
+
     public static Task<long?> QueueExpiryAsync(DbConnection c, DbTransaction? t, string projectId, string queue) =>
         c.ExecuteScalarAsync<long?>(
             "SELECT expiry_ms FROM approval_queues WHERE project_id = @projectId AND name = @queue", new { projectId, queue }, t);

@@ -42,7 +42,7 @@ public static class DashboardSections
             Available: true, AlsoSlug: "decisions"),
         new("Approvals", "approvals",
             "Human-in-the-loop queues with an evidence package, approvals bound to the exact arguments, and expiry that fails closed.",
-            Available: false),
+            Available: true),
         new("Tools", "tools",
             "One governed MCP endpoint in front of many MCP servers: filtered tool lists, pinned tool definitions, every call gated and traced, " +
             "secrets injected by the gateway.",

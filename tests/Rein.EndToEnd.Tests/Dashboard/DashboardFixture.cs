@@ -130,6 +130,14 @@ public sealed class DashboardFixture : IAsyncLifetime
         return response.StatusCode;
     }
 
+    /// <summary>Pushes a policy through the API with the admin key, activated when asked.</summary>
+    public async Task PushPolicyAsync(string source, bool activate = false)
+    {
+        using var http = Server.CreateClient();
+        using var response = await http.PostAsJsonAsync("/api/v1/policies", new { source, activate }, TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode is HttpStatusCode.Created, $"push answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+    }
+
     /// <summary>Every key of the admin key's project, through the API.</summary>
     public async Task<IReadOnlyList<JsonElement>> ListKeysAsync(string? adminKey = null)
     {

@@ -10,7 +10,7 @@ namespace Rein.EndToEnd.Tests.Dashboard;
 [Collection(DashboardCollection.Name)]
 public sealed partial class DashboardTests(DashboardFixture fixture)
 {
-    private static readonly string[] PlannedCapabilities = ["approvals", "tools", "memory", "releases", "evaluations", "monitoring"];
+    private static readonly string[] PlannedCapabilities = ["tools", "memory", "releases", "evaluations", "monitoring"];
 
     [GeneratedRegex("^rein_[a-z0-9]{12}_[A-Za-z0-9]{40}$")]
     private static partial Regex KeyShape();
@@ -144,7 +144,7 @@ public sealed partial class DashboardTests(DashboardFixture fixture)
         await using var browser = await fixture.OpenAsync(width);
         await browser.SignInAsync(fixture.Server.AdminKey);
 
-        foreach (var path in new[] { "/", "/keys", "/audit", "/traces", "/policies", "/decisions", "/signout" })
+        foreach (var path in new[] { "/", "/keys", "/audit", "/traces", "/policies", "/decisions", "/approvals", "/approvals?status=all", "/signout" })
         {
             await browser.Page.GotoAsync(path);
             // The stylesheet is served and allowed by the CSP: the sidebar is laid out as a flex column, not the

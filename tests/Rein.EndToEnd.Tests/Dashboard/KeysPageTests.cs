@@ -44,6 +44,35 @@ public sealed partial class KeysPageTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task Create_ApproverLimitedToQueues_ListedWithThem_AndQueuesOnAnotherRoleRefusedBesideTheField()
+    {
+        var name = "queue-approver-" + Guid.NewGuid().ToString("N")[..6];
+        await using var browser = await fixture.OpenAsync();
+        await browser.SignInAsync(fixture.Server.AdminKey);
+        var page = browser.Page;
+        await page.GotoAsync("/keys");
+
+        await page.Locator("#key-name").FillAsync(name);
+        await page.Locator("#key-role").SelectOptionAsync("approver");
+        await page.Locator("#key-queues").FillAsync(" finance, ops ,");
+        await page.Locator("#create-key").ClickAsync();
+
+        await Expect(page.Locator("#created-key")).ToContainTextAsync(name);
+        var id = await page.Locator("#created-key code").Nth(1).TextContentAsync();
+        await Expect(page.Locator($"tr[data-key-id='{id}'] .key-role")).ToContainTextAsync("queues finance, ops");
+        var listed = (await fixture.ListKeysAsync()).Single(k => k.GetProperty("id").GetString() == id);
+        Assert.Equal(["finance", "ops"], listed.GetProperty("queues").EnumerateArray().Select(q => q.GetString()));
+
+        await page.Locator("#key-name").FillAsync(name + "-agent");
+        await page.Locator("#key-role").SelectOptionAsync("agent");
+        await page.Locator("#key-queues").FillAsync("finance");
+        await page.Locator("#create-key").ClickAsync();
+        await Expect(page.Locator("#key-queues-error")).ToContainTextAsync("only an approver key can be limited to approval queues");
+        await Expect(page.Locator("#key-name")).ToHaveValueAsync(name + "-agent");
+        Assert.DoesNotContain(await fixture.ListKeysAsync(), k => k.GetProperty("name").GetString() == name + "-agent");
+    }
+
+    [Fact]
     public async Task Revoke_OwnKey_EndsSessionOnNextRequest()
     {
         var (id, key) = await fixture.CreateKeyAsync("short-lived-admin-" + Guid.NewGuid().ToString("N")[..6], "admin");

@@ -391,12 +391,7 @@ public sealed partial class PoliciesPageTests(DashboardFixture fixture)
         Assert.DoesNotContain(addedTool, targets);
     }
 
-    private async Task PushAsync(string source, bool activate = false)
-    {
-        using var http = fixture.Server.CreateClient();
-        using var response = await http.PostAsJsonAsync("/api/v1/policies", new { source, activate }, Ct);
-        Assert.True(response.StatusCode is HttpStatusCode.Created, $"push answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
-    }
+    private Task PushAsync(string source, bool activate = false) => fixture.PushPolicyAsync(source, activate);
 
     private async Task<JsonElement> GateDecisionAsync(string agentKey, string agent, string tool)
     {

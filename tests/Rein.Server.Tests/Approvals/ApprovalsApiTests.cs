@@ -294,6 +294,22 @@ public abstract class ApprovalsApiTests
         Assert.Equal("approved", Text(await h.ApproveAsync(id, args: same), "outcome"));
     }
 
+    [Theory]
+    [InlineData("""{"amount":80,"currency":"EUR","card":"[REDACTED]"}""", "args.card")]
+    [InlineData("""{"amount":80,"currency":"EUR","card":"4111111111111111","memo":["ok","key [REDACTED:api_key]"]}""", "args.memo[1]")]
+    public async Task Modify_ArgumentsStillHoldingARedactionPlaceholder_400NamingThePathAndNothingChanged(string args, string path)
+    {
+        await using var h = await StartAsync();
+        var id = await h.OpenAsync(Run());
+        // The evidence shows the card redacted; approving it back as a value would make the agent act on the placeholder.
+        var response = await h.DecideAsync(id, "approve", new { args = JsonDocument.Parse(args).RootElement });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Contains(path + " holds a redacted placeholder", problem, StringComparison.Ordinal);
+        Assert.Equal("pending", Text(await h.GetAsync(id), "status"));
+        Assert.Equal("modified", Text(await h.ApproveAsync(id, args: new { amount = 80, currency = "EUR", card = "4111111111111111" }), "outcome"));
+    }
+
     [Fact]
     public async Task Reject_WaiterGetsRejectedWithoutToken_AndTheCallStillNeedsApproval()
     {
@@ -607,7 +623,8 @@ public abstract class ApprovalsApiTests
         var approved = await h.OpenAsync(Run());
         await h.ApproveAsync(approved, "fine");
         var modified = await h.OpenAsync(Run(), 700);
-        await h.ApproveAsync(modified, "lowered", new { amount = 70, currency = "EUR", card = "[REDACTED]" });
+        // A modification gives every argument in full, the redacted card included (a placeholder is refused).
+        await h.ApproveAsync(modified, "lowered", new { amount = 70, currency = "EUR", card = "4111111111111111" });
         var rejected = await h.OpenAsync(Run());
         await h.RejectAsync(rejected, "no");
         var expired = await h.OpenAsync(Run());
@@ -627,7 +644,8 @@ public abstract class ApprovalsApiTests
         Assert.Equal(700, m.GetProperty("proposedArgs").GetProperty("amount").GetInt32());
         Assert.Equal("[REDACTED]", Text(m.GetProperty("proposedArgs"), "card"));
         Assert.Equal(70, m.GetProperty("approvedArgs").GetProperty("amount").GetInt32());
-        Assert.Equal(["$.amount"], m.GetProperty("changedFields").EnumerateArray().Select(f => f.GetString()));
+        // Against the stored (redacted) proposal, the card given in full reads as changed too.
+        Assert.Equal(["$.amount", "$.card"], m.GetProperty("changedFields").EnumerateArray().Select(f => f.GetString()));
         Assert.Equal(("lowered", h.ApproverName, "large refunds go to finance"), (Text(m, "note"), Text(m, "decidedBy"), Text(m, "rule")));
         Assert.Equal("refunds", Text(m.GetProperty("policy"), "name"));
         Assert.Equal("the customer was charged twice", Text(m.GetProperty("context"), "reason"));

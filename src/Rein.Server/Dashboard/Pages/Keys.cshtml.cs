@@ -28,6 +28,10 @@ public sealed class KeysModel(KeyService keys, TimeProvider time) : PageModel
     [BindProperty(Name = "expiresInDays")]
     public string? NewExpiresInDays { get; set; }
 
+    /// <summary>Approval queues an approver key may decide, separated by commas; empty for every queue.</summary>
+    [BindProperty(Name = "queues")]
+    public string? NewQueues { get; set; }
+
     public Page<ApiKey> Listing { get; private set; } = new([], null);
 
     /// <summary>The cursor this page started after; null on the first page.</summary>
@@ -65,9 +69,10 @@ public sealed class KeysModel(KeyService keys, TimeProvider time) : PageModel
         try
         {
             var expiresAt = ParseExpiry(NewExpiresInDays);
-            Created = await keys.CreateAsync(Caller, NewName, NewRole, expiresAt, cancellationToken);
+            Created = await keys.CreateAsync(Caller, NewName, NewRole, expiresAt, ParseQueues(NewQueues), cancellationToken);
             NewName = null;
             NewExpiresInDays = null;
+            NewQueues = null;
             // The answer holds a secret: no cache may keep it, and the browser must not restore it from history.
             Response.Headers.CacheControl = "no-store";
         }
@@ -124,6 +129,13 @@ public sealed class KeysModel(KeyService keys, TimeProvider time) : PageModel
         return int.TryParse(days.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxExpiryDays
             ? time.GetUtcNow().AddDays(n)
             : throw ReinProblemException.Invalid("expiresInDays", $"'{days.Trim()}' is not a number of days from 1 to {MaxExpiryDays}; leave it empty for a key that does not expire");
+    }
+
+    /// <summary>The queues typed, trimmed, empty entries dropped; null (every queue) when none. The service checks them.</summary>
+    private static string[]? ParseQueues(string? queues)
+    {
+        var names = (queues ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return names.Length == 0 ? null : names;
     }
 
     private void Fail(ReinProblemException e, string field)

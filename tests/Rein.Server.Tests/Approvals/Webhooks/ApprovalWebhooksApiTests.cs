@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Rein.Server.Approvals.Webhooks;
 using Rein.Server.Tests.Policies;
+using Rein.Testing;
 
 namespace Rein.Server.Tests.Approvals.Webhooks;
 

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Rein.Server.Tests.Approvals.Webhooks;
+namespace Rein.Testing;
 
 /// <summary>A request the receiver got, as it got it.</summary>
 public sealed record ReceivedWebhook(string Path, string Body, IReadOnlyDictionary<string, string> Headers)
