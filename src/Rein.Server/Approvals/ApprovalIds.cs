@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using Rein.Server.Storage;
 
 namespace Rein.Server.Approvals;
 
@@ -10,35 +11,11 @@ internal static class ApprovalIds
 {
     public const string Prefix = "apr_";
 
-    public const int Length = 30;
+    public const int Length = SortableIds.Length;
 
-    private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+    public static string New(DateTimeOffset at) => SortableIds.New(Prefix, at);
 
-    private static readonly SearchValues<char> AlphabetValues = SearchValues.Create(Alphabet);
-
-    public static string New(DateTimeOffset at)
-    {
-        Span<char> id = stackalloc char[Length];
-        Prefix.CopyTo(id);
-        var ms = (ulong)at.ToUnixTimeMilliseconds();
-        for (var i = 13; i >= 4; i--)
-        {
-            id[i] = Alphabet[(int)(ms & 31)];
-            ms >>= 5;
-        }
-
-        Span<byte> random = stackalloc byte[16];
-        RandomNumberGenerator.Fill(random);
-        for (var i = 0; i < 16; i++)
-        {
-            id[14 + i] = Alphabet[random[i] & 31];
-        }
-
-        return new string(id);
-    }
-
-    public static bool IsValid(string? id) =>
-        id is { Length: Length } && id.StartsWith(Prefix, StringComparison.Ordinal) && id.AsSpan(4).IndexOfAnyExcept(AlphabetValues) < 0;
+    public static bool IsValid(string? id) => SortableIds.IsValid(Prefix, id);
 }
 
 /// <summary>

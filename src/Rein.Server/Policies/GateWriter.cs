@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
@@ -373,33 +372,11 @@ public sealed class GateUnavailableException(string message, TimeSpan retryAfter
 /// <summary>Decision ids: <c>dec_</c>, 10 characters of milliseconds and 16 random (Crockford base32), so they sort by time.</summary>
 internal static class DecisionIds
 {
-    private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+    private const string Prefix = "dec_";
 
-    private static readonly System.Buffers.SearchValues<char> AlphabetValues = System.Buffers.SearchValues.Create(Alphabet);
+    public static string New(DateTimeOffset at) => SortableIds.New(Prefix, at);
 
-    public static string New(DateTimeOffset at)
-    {
-        Span<char> id = stackalloc char[30];
-        "dec_".CopyTo(id);
-        var ms = (ulong)at.ToUnixTimeMilliseconds();
-        for (var i = 13; i >= 4; i--)
-        {
-            id[i] = Alphabet[(int)(ms & 31)];
-            ms >>= 5;
-        }
-
-        Span<byte> random = stackalloc byte[16];
-        RandomNumberGenerator.Fill(random);
-        for (var i = 0; i < 16; i++)
-        {
-            id[14 + i] = Alphabet[random[i] & 31];
-        }
-
-        return new string(id);
-    }
-
-    public static bool IsValid(string? id) =>
-        id is { Length: 30 } && id.StartsWith("dec_", StringComparison.Ordinal) && id.AsSpan(4).IndexOfAnyExcept(AlphabetValues) < 0;
+    public static bool IsValid(string? id) => SortableIds.IsValid(Prefix, id);
 }
 
 /// <summary>JSON of the decision log's columns: camelCase, compact.</summary>

@@ -62,7 +62,7 @@ public sealed class PolicyViewTests
     {
         var html = PolicyView.EffectBadge(effect).Value!;
 
-        Assert.Contains($"class=\"effect {cssClass}\"", html, StringComparison.Ordinal);
+        Assert.Contains($"class=\"badge effect {cssClass}\"", html, StringComparison.Ordinal);
         Assert.Contains($">{text}</span>", html, StringComparison.Ordinal);
     }
 

@@ -1,7 +1,7 @@
 using System.Data.Common;
-using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
+using Rein.Server.Storage;
 
 namespace Rein.Server.Approvals.Webhooks;
 
@@ -171,34 +171,11 @@ internal static class WebhookStore
 /// listing's cursor) and sixteen random ones, in Crockford's base-32 lower case.</summary>
 public static class DeliveryIds
 {
-    private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
     private const string Prefix = "dlv_";
 
-    public const int Length = 30;
+    public const int Length = SortableIds.Length;
 
-    private static readonly System.Buffers.SearchValues<char> AlphabetValues = System.Buffers.SearchValues.Create(Alphabet);
+    public static string New(DateTimeOffset at) => SortableIds.New(Prefix, at);
 
-    public static string New(DateTimeOffset at)
-    {
-        Span<char> id = stackalloc char[Length];
-        Prefix.CopyTo(id);
-        var ms = (ulong)at.ToUnixTimeMilliseconds();
-        for (var i = 13; i >= 4; i--)
-        {
-            id[i] = Alphabet[(int)(ms & 31)];
-            ms >>= 5;
-        }
-
-        Span<byte> random = stackalloc byte[16];
-        RandomNumberGenerator.Fill(random);
-        for (var i = 0; i < 16; i++)
-        {
-            id[14 + i] = Alphabet[random[i] & 31];
-        }
-
-        return new string(id);
-    }
-
-    public static bool IsValid(string? id) =>
-        id is { Length: Length } && id.StartsWith(Prefix, StringComparison.Ordinal) && id.AsSpan(Prefix.Length).IndexOfAnyExcept(AlphabetValues) < 0;
+    public static bool IsValid(string? id) => SortableIds.IsValid(Prefix, id);
 }

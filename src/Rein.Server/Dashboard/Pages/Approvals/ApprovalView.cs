@@ -20,7 +20,7 @@ public static class ApprovalView
     {
         var known = PolicyNames.TryParseSeverity(severity, out _);
         var text = HtmlEncoder.Default.Encode(severity);
-        return new HtmlString($"<span class=\"severity severity-{(known ? severity : "unknown")}\">{text}</span>");
+        return new HtmlString($"<span class=\"badge severity severity-{(known ? severity : "unknown")}\">{text}</span>");
     }
 
     /// <summary>Where a request stands, in words: a modification is "modified", an expiry "expired (denied)".</summary>
@@ -33,7 +33,7 @@ public static class ApprovalView
             _ when ApprovalStatuses.All.Contains(status) => (status, status),
             _ => ("unknown", HtmlEncoder.Default.Encode(status)),
         };
-        return new HtmlString($"<span class=\"approval-status approval-status-{name}\">{text}</span>");
+        return new HtmlString($"<span class=\"badge approval-status approval-status-{name}\">{text}</span>");
     }
 
     /// <summary>How long ago, or how long until, in the largest whole unit that matters to someone deciding.</summary>

@@ -21,7 +21,7 @@ public static class PolicyView
         var known = Effects.Contains(effect);
         var name = known ? effect : "unknown";
         var text = known ? effect.Replace('_', ' ') : HtmlEncoder.Default.Encode(effect);
-        return new HtmlString($"<span class=\"effect effect-{name}\">{text}</span>");
+        return new HtmlString($"<span class=\"badge effect effect-{name}\">{text}</span>");
     }
 
     public static string PolicyUrl(string name) => "/policies/" + Uri.EscapeDataString(name);
