@@ -205,6 +205,10 @@ public sealed record RunSnapshot
 
     public int Depth { get; init; }
 
+    /// <summary>Whether the run has read content flagged as possible prompt injection (a tool result screened by the
+    /// gateway): policies use it to hold back outbound tools afterwards.</summary>
+    public bool Untrusted { get; init; }
+
     public static RunSnapshot Empty { get; } = new();
 }
 

@@ -154,6 +154,9 @@ internal static class PolicyEnvironment
                 case "depth":
                     value = (long)run.Depth;
                     return true;
+                case "untrusted":
+                    value = run.Untrusted;
+                    return true;
                 default:
                     value = null;
                     return false;

@@ -13,7 +13,7 @@ internal sealed partial class PolicyReader
     private static readonly string[] TestKeys = ["name", "input", "expect"];
     private static readonly string[] InputKeys = ["agent", "release", "tool", "server", "args", "principal", "context", "run", "now"];
     private static readonly string[] PrincipalKeys = ["id", "roles", "attributes"];
-    private static readonly string[] RunKeys = ["steps", "calls", "tool_calls", "identical_calls", "cost_usd", "duration", "depth"];
+    private static readonly string[] RunKeys = ["steps", "calls", "tool_calls", "identical_calls", "cost_usd", "duration", "depth", "untrusted"];
     private static readonly string[] CallKeys = ["tool", "effect"];
     private static readonly string[] ExpectKeys = ["effect", "route", "rule", "message"];
 
@@ -246,8 +246,20 @@ internal sealed partial class PolicyReader
             CostUsd = fields.TryGetValue("cost_usd", out var cost) ? Money(cost, $"'cost_usd' in {what}", positive: false) : null,
             Duration = fields.TryGetValue("duration", out var duration) ? Duration(duration, $"'duration' in {what}", positive: false) ?? TimeSpan.Zero : TimeSpan.Zero,
             Depth = Count("depth"),
+            Untrusted = fields.TryGetValue("untrusted", out var untrusted) && Flag(untrusted, $"'untrusted' in {what}"),
         };
         return Problems.Count > problems ? null : snapshot;
+    }
+
+    private bool Flag(PolicyYaml.Node node, string what)
+    {
+        if (node is PolicyYaml.Scalar { IsPlain: true, Text: "true" or "false" } scalar)
+        {
+            return scalar.Text == "true";
+        }
+
+        Problem(node, $"{what} must be true or false");
+        return false;
     }
 
     private RecordedCall? Call(PolicyYaml.Node node, string what)

@@ -191,6 +191,7 @@ public sealed class PolicyConditionTests
     [InlineData("run.cost == 1.5")]
     [InlineData("run.duration == duration('10m')")]
     [InlineData("run.depth == 2")]
+    [InlineData("run.untrusted")]
     [InlineData("agent.name == 'support-bot' && agent.release == 'v3'")]
     [InlineData("tool.name == 't' && tool.server == 'srv'")]
     [InlineData("principal.id == 'u1' && 'admin' in principal.roles && principal.attributes.level == 3")]
@@ -218,6 +219,7 @@ public sealed class PolicyConditionTests
                 CostUsd = 1.5m,
                 Duration = TimeSpan.FromMinutes(10),
                 Depth = 2,
+                Untrusted = true,
             },
         };
 
@@ -225,6 +227,15 @@ public sealed class PolicyConditionTests
 
         Assert.Equal(Effect.Allow, decision.Effect);
         Assert.False(decision.Errored, string.Join("; ", decision.Reasons));
+    }
+
+    [Fact]
+    public void Evaluate_RunUntrusted_FalseUnlessTheRunReadFlaggedContent()
+    {
+        var policy = Policy("  - { name: outbound after untrusted, tools: [email.send], when: run.untrusted, effect: require_approval }");
+        Assert.Equal(Effect.Deny, PolicyEvaluator.Evaluate(policy, Input("email.send")).Effect);
+        var untrusted = Input("email.send") with { Run = new RunSnapshot { Untrusted = true } };
+        Assert.Equal(Effect.RequireApproval, PolicyEvaluator.Evaluate(policy, untrusted).Effect);
     }
 
     [Fact]

@@ -353,7 +353,7 @@ public sealed class PolicyParserTests
                   args: { amount: 500, rate: 0.5, whole: 5.0, ok: true, none: null, id: "42", tags: [a, 1] }
                   principal: { id: u1, roles: [admin], attributes: { level: 3 } }
                   context: { confidence: 0.9 }
-                  run: { calls: [crm.export, { tool: email.send, effect: deny }], cost_usd: 1.25, duration: 10m, depth: 2 }
+                  run: { calls: [crm.export, { tool: email.send, effect: deny }], cost_usd: 1.25, duration: 10m, depth: 2, untrusted: true }
                   now: 2026-03-01T12:00:00Z
                 expect: { effect: deny, route: finance, rule: r, message: text }
             """);
@@ -377,8 +377,25 @@ public sealed class PolicyParserTests
         Assert.Equal([new RecordedCall("crm.export", Effect.Allow), new RecordedCall("email.send", Effect.Deny)], input.Run.Calls);
         Assert.Equal(2, input.Run.Steps);
         Assert.Equal(new Dictionary<string, int> { ["crm.export"] = 1, ["email.send"] = 1 }, input.Run.ToolCalls);
-        Assert.Equal((1.25m, TimeSpan.FromMinutes(10), 2), (input.Run.CostUsd, input.Run.Duration, input.Run.Depth));
+        Assert.Equal((1.25m, TimeSpan.FromMinutes(10), 2, true), (input.Run.CostUsd, input.Run.Duration, input.Run.Depth, input.Run.Untrusted));
         Assert.Equal(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero), input.Now);
+    }
+
+    [Theory]
+    [InlineData("maybe")]
+    [InlineData("\"true\"")]
+    [InlineData("1")]
+    public void Parse_TestRunUntrustedNotABoolean_ProblemNamingIt(string value)
+    {
+        var error = Assert.Throws<PolicyException>(() => PolicyParser.Parse(Minimal + $$"""
+
+            tests:
+              - name: t
+                input: { tool: x, run: { untrusted: {{value}} } }
+                expect: { effect: deny }
+            """));
+        Assert.Contains("'untrusted' in", error.Message, StringComparison.Ordinal);
+        Assert.Contains("must be true or false", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
