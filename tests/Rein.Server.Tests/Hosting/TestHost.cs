@@ -84,6 +84,10 @@ public sealed class TestHost : IAsyncDisposable
     public HttpClient Client(string? apiKey = null)
     {
         var client = new HttpClient { BaseAddress = Url };
+
+        // The server may answer 413 from the headers alone and close the connection; with "Expect: 100-continue"
+        // the body is sent only once the server asks for it, so such an answer cannot race a half-sent body.
+        client.DefaultRequestHeaders.ExpectContinue = true;
         if (apiKey is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
