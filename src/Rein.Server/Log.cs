@@ -149,4 +149,36 @@ internal static partial class Log
 
     [LoggerMessage(8509, LogLevel.Information, "Deleted {Deliveries} finished webhook deliveries created before {Cutoff:o}")]
     public static partial void ApprovalWebhookDeliveriesDeleted(ILogger logger, int deliveries, DateTimeOffset cutoff);
+
+    // Tool gateway (9001-9099). Server credentials never reach a log line; upstream errors are logged as the SDK or
+    // the process reports them, which does not include the configured environment or headers.
+    [LoggerMessage(9001, LogLevel.Information, "Tool server '{Server}' ({Transport}) set in project {ProjectId} by {Actor}")]
+    public static partial void GatewayServerSet(ILogger logger, string server, string transport, string projectId, string actor);
+
+    [LoggerMessage(9002, LogLevel.Information, "Tool server '{Server}' removed in project {ProjectId} by {Actor}")]
+    public static partial void GatewayServerRemoved(ILogger logger, string server, string projectId, string actor);
+
+    [LoggerMessage(9003, LogLevel.Warning, "Tool {Tool} of project {ProjectId} changed its definition; it is withheld until someone pins the new one")]
+    public static partial void GatewayToolChanged(ILogger logger, string tool, string projectId);
+
+    [LoggerMessage(9004, LogLevel.Information, "{Count} tools of server '{Server}' pinned in project {ProjectId} by {Actor}")]
+    public static partial void GatewayToolsPinned(ILogger logger, int count, string server, string projectId, string actor);
+
+    [LoggerMessage(9005, LogLevel.Information, "{Count} fault rules set in project {ProjectId} by {Actor}")]
+    public static partial void GatewayFaultsSet(ILogger logger, int count, string projectId, string actor);
+
+    [LoggerMessage(9006, LogLevel.Information, "Connected to tool server '{Server}' of project {ProjectId} ({Transport}, {ServerName} {ServerVersion})")]
+    public static partial void GatewayUpstreamConnected(ILogger logger, string server, string projectId, string transport, string serverName, string serverVersion);
+
+    [LoggerMessage(9007, LogLevel.Warning, "Tool server '{Server}' of project {ProjectId} failed: {Error}")]
+    public static partial void GatewayUpstreamFailed(ILogger logger, string server, string projectId, string error);
+
+    [LoggerMessage(9008, LogLevel.Information, "MCP session {SessionId} opened for agent '{Agent}' of project {ProjectId}")]
+    public static partial void GatewaySessionOpened(ILogger logger, string sessionId, string agent, string projectId);
+
+    [LoggerMessage(9009, LogLevel.Information, "MCP session {SessionId} closed ({Why})")]
+    public static partial void GatewaySessionClosed(ILogger logger, string sessionId, string why);
+
+    [LoggerMessage(9010, LogLevel.Warning, "Could not record the gateway call of {Tool} (project {ProjectId}) in the trace")]
+    public static partial void GatewaySpanNotWritten(ILogger logger, string tool, string projectId, Exception exception);
 }

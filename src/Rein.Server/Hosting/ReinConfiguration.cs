@@ -42,6 +42,7 @@ public sealed class ReinConfiguration
         ("Gate", typeof(Policies.GateOptions)),
         ("Approvals", typeof(Approvals.ApprovalsOptions)),
         ("Approvals:Webhooks", typeof(Approvals.Webhooks.ApprovalWebhookOptions)),
+        ("Gateway", typeof(Gateway.GatewayOptions)),
     ];
 
     public T Get<T>() where T : class => (T)_settings[typeof(T)];

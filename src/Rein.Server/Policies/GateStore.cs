@@ -17,6 +17,9 @@ internal sealed class GateRunRow
     public long StartedAt { get; set; }
 
     public long Depth { get; set; }
+
+    /// <summary>1 once the run has read content flagged as possible prompt injection.</summary>
+    public long Untrusted { get; set; }
 }
 
 /// <summary>One row of the decision log.</summary>
@@ -79,9 +82,21 @@ internal sealed class GateStore(ReinDatabase database)
                     COALESCE((SELECT p.depth + 1 FROM gate_runs p WHERE p.project_id = @projectId AND p.run_id = @parentRunId), 0),
                     @now, @now, @steps, '{}', '[]')
             ON CONFLICT (project_id, run_id) DO UPDATE SET steps = gate_runs.steps + excluded.steps, updated_at = excluded.updated_at
-            RETURNING run_id, steps, started_at, depth
+            RETURNING run_id, steps, started_at, depth, untrusted
             """,
             new { projectId, runId, parentRunId, now, steps },
+            t);
+
+    /// <summary>Marks a run as having read untrusted content (creating its row when the gate has not seen it yet);
+    /// the gate's next decision for the run sees <c>run.untrusted</c>.</summary>
+    public static Task MarkUntrustedAsync(DbConnection c, DbTransaction t, string projectId, string runId, long now) =>
+        c.ExecuteAsync(
+            """
+            INSERT INTO gate_runs (project_id, run_id, parent_run_id, depth, started_at, updated_at, steps, tool_counts, calls, untrusted)
+            VALUES (@projectId, @runId, NULL, 0, @now, @now, 0, '{}', '[]', 1)
+            ON CONFLICT (project_id, run_id) DO UPDATE SET untrusted = 1
+            """,
+            new { projectId, runId, now },
             t);
 
     /// <summary>A run's <paramref name="max"/> most recent calls, oldest first.</summary>

@@ -173,8 +173,12 @@ internal sealed class GateWriter(
         {
             var row = await GateStore.AdvanceRunAsync(c, t, key.Project, key.Run, parent, steps, nowMs);
             var before = row.Steps - steps;
-            runs[key] = _runStates.Take(key, before)
+            var state = _runStates.Take(key, before)
                 ?? new RunBudgetState(row, before, before == 0 ? [] : await GateStore.LoadCallsAsync(c, t, key.Project, key.Run, options.MaxRecordedCalls), options.MaxRecordedCalls);
+
+            // Marking a run untrusted does not move its steps, so a kept state learns it from the row.
+            state.Untrusted = row.Untrusted != 0;
+            runs[key] = state;
         }
 
         var outcomes = new GateOutcome[group.Count];

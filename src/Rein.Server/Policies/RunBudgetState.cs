@@ -44,6 +44,9 @@ internal sealed class RunBudgetState
 
     public string RunId { get; }
 
+    /// <summary>The run has read content flagged as possible prompt injection (<c>run.untrusted</c>).</summary>
+    public bool Untrusted { get; set; }
+
     public DateTimeOffset StartedAt { get; }
 
     public int Depth { get; }
@@ -65,6 +68,7 @@ internal sealed class RunBudgetState
         CostUsd = cost,
         Duration = now > StartedAt ? now - StartedAt : TimeSpan.Zero,
         Depth = Depth,
+        Untrusted = Untrusted,
     };
 
     public void Record(string tool, Effect effect, string argsHash)
