@@ -8,6 +8,7 @@ using Rein.Server.Approvals;
 using Rein.Server.Approvals.Webhooks;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
+using Rein.Server.Gateway;
 using Rein.Server.Identity;
 using Rein.Server.Policies;
 using Rein.Server.Traces;
@@ -74,6 +75,7 @@ public static class ReinServer
             .AddPolicies()
             .AddApprovals()
             .AddApprovalWebhooks()
+            .AddGateway()
             .AddDashboard();
 
         var app = builder.Build();

@@ -33,6 +33,30 @@ public static class PolicyEvaluator
         }
     }
 
+    /// <summary>
+    /// True when the policy denies <paramref name="tool"/> whatever the arguments and the run: a matching deny rule
+    /// without <c>when</c>, or no matching rule and a <c>default</c> of deny. What the tool gateway leaves out of an
+    /// agent's tool list; a rule with a condition may still allow some calls, so it does not hide the tool.
+    /// </summary>
+    public static bool DeniesOutright(Policy policy, string tool)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(tool);
+        var plan = policy.Plan;
+        var matched = false;
+        var matches = plan.Match(tool);
+        for (var index = matches.Next(); index >= 0; index = matches.Next())
+        {
+            matched = true;
+            if (plan.Rules[index] is { Effect: Effect.Deny, When: null })
+            {
+                return true;
+            }
+        }
+
+        return !matched && policy.Default == Effect.Deny;
+    }
+
     private static PolicyDecision Decide(PolicyPlan plan, Effect defaultEffect, GateInput input)
     {
         object?[]? variables = null;

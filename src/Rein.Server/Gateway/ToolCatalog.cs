@@ -164,7 +164,12 @@ public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, TimeProvi
             ?? throw NoTool(caller, name!);
         var current = Pretty(row.Definition);
         var pinned = row.PinnedDefinition is null ? "" : Pretty(row.PinnedDefinition);
-        var lines = TextDiff.Lines(pinned, current).Select(l => l.ToString()).ToList();
+        var lines = TextDiff.Lines(pinned, current).Select(l => l.Kind switch
+        {
+            DiffKind.Added => "+ " + l.Text,
+            DiffKind.Removed => "- " + l.Text,
+            _ => "  " + l.Text,
+        }).ToList();
         return new ToolDiff(
             name!, State(row), row.PinnedHash, row.Hash, row.PinnedDefinition is null ? null : Parse(row.PinnedDefinition), Parse(row.Definition), lines);
     }

@@ -11,6 +11,7 @@ using Rein.Server.Approvals;
 using Rein.Server.Approvals.Webhooks;
 using Rein.Server.Audit;
 using Rein.Server.Dashboard;
+using Rein.Server.Gateway;
 using Rein.Server.Identity;
 using Rein.Server.Policies;
 using Rein.Server.Storage;
@@ -126,7 +127,9 @@ public static class ReinServiceCollectionExtensions
             .MapRunsApi()
             .MapPoliciesApi()
             .MapApprovalsApi()
-            .MapApprovalWebhooksApi();
+            .MapApprovalWebhooksApi()
+            .MapGatewayApi();
+        app.MapMcpEndpoint();
         app.MapDashboard();
         return app;
     }

@@ -122,6 +122,33 @@ internal static class GateDecider
         };
     }
 
+    /// <summary>True when the gate would deny the tool to the agent whatever the arguments: a kill switch, an enforcing
+    /// policy that denies it outright, or no policy binding the agent while unbound agents are denied.</summary>
+    public static bool DeniesOutright(GateRules rules, string agent, string? release, string tool, Effect unboundEffect)
+    {
+        if (Killed(rules.KillSwitches, new GateInput { Agent = agent, Release = release, Tool = tool }) is not null)
+        {
+            return true;
+        }
+
+        var bound = false;
+        foreach (var active in rules.Policies)
+        {
+            if (!active.Policy.BindsAgent(agent) || active.Policy.Mode == PolicyMode.Audit)
+            {
+                continue;
+            }
+
+            bound = true;
+            if (active.Policy.Mode == PolicyMode.Enforce && PolicyEvaluator.DeniesOutright(active.Policy, tool))
+            {
+                return true;
+            }
+        }
+
+        return !bound && unboundEffect == Effect.Deny;
+    }
+
     private static Decided Enforced(List<(ActivePolicy Policy, PolicyDecision Decision)> enforcing, List<ShadowDecision>? shadow, List<string>? redact)
     {
         var effect = Effect.Allow;

@@ -1,0 +1,594 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using Rein.Core.Gateway;
+using Rein.Core.Policies;
+using Rein.Core.Traces;
+using Rein.Server.Approvals;
+using Rein.Server.Identity;
+using Rein.Server.Policies;
+using Rein.Server.Storage;
+
+namespace Rein.Server.Gateway;
+
+/// <summary>Who is on the other end of an MCP session: the agent key (whose name names the agent) and the session's
+/// own run, used when a call carries no trace context.</summary>
+internal sealed record GatewayAgent(Caller Caller, string Agent, string SessionId, string RunTraceId, string RunRootSpanId, string Separator);
+
+/// <summary>A tool as one agent's listing offers it.</summary>
+internal sealed record OfferedTool(string Name, string Server, Tool Definition, string Hash);
+
+/// <summary>
+/// What the gateway does for <c>tools/list</c> and <c>tools/call</c>: the union of the upstreams' pinned tools that
+/// policy does not deny outright; and each call checked against the tool's schema, decided by the gate, asked of a
+/// person when the gate says so, forwarded, screened and traced.
+/// </summary>
+internal sealed class GatewayCalls(
+    GatewayServerService servers,
+    ToolCatalog catalog,
+    UpstreamPool pool,
+    GateService gate,
+    ApprovalService approvals,
+    PolicyCatalog policies,
+    ReinDatabase database,
+    Redactor redactor,
+    DecisionSpans spans,
+    ArgumentSchemas schemas,
+    GatewayOptions options,
+    GateOptions gateOptions,
+    TimeProvider time,
+    ILogger<GatewayCalls> logger) : IDisposable
+{
+    /// <summary>Longest tool result text kept in the span (<c>gen_ai.tool.call.result</c>), in characters.</summary>
+    public const int MaxSpanResultChars = 4096;
+
+    private static readonly InjectionScanner Scanner = InjectionScanner.Default;
+
+    private readonly SemaphoreSlim _concurrency = new(options.MaxConcurrentCalls, options.MaxConcurrentCalls);
+
+    /// <summary>The tools the agent may see, namespaced with the session's separator.</summary>
+    public async Task<IReadOnlyList<OfferedTool>> ListAsync(GatewayAgent agent, CancellationToken cancellationToken)
+    {
+        var project = agent.Caller.ProjectId;
+        var specs = await servers.UpstreamsAsync(project, cancellationToken);
+        pool.Retain(project, [.. specs.Select(s => s.Name)]);
+        var rules = await database.ReadAsync(c => policies.LoadAsync(c, null, project), cancellationToken);
+        var listed = await Task.WhenAll(specs.Select(async spec =>
+        {
+            try
+            {
+                return (spec.Name, Tools: await ServerToolsAsync(spec, cancellationToken));
+            }
+            catch (UpstreamException)
+            {
+                // A failing server's tools are left out; the others are still offered. Its health shows why.
+                return (spec.Name, Tools: (IReadOnlyList<(Tool Tool, ToolRow Row)>)[]);
+            }
+        }));
+        var offered = new List<OfferedTool>();
+        foreach (var (server, tools) in listed)
+        {
+            foreach (var (tool, row) in tools)
+            {
+                var name = ToolNames.Namespace(server, tool.Name);
+                if (ToolCatalog.State(row) == PinStates.Pinned && !GateDecider.DeniesOutright(rules, agent.Agent, null, name, gateOptions.UnboundEffect))
+                {
+                    offered.Add(new OfferedTool(ToolNames.Namespace(server, tool.Name, agent.Separator), server, tool, row.Hash));
+                }
+            }
+        }
+
+        return offered;
+    }
+
+    /// <summary>Lists the project's servers (or one) now, recording their tools in the catalog; the servers that could
+    /// not be listed, with why.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> RefreshAsync(string projectId, string? server, CancellationToken cancellationToken)
+    {
+        var specs = (await servers.UpstreamsAsync(projectId, cancellationToken)).Where(s => server is null || s.Name == server).ToList();
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var spec in specs)
+        {
+            try
+            {
+                await ServerToolsAsync(spec, cancellationToken, refresh: true);
+            }
+            catch (UpstreamException e)
+            {
+                errors[spec.Name] = e.Message;
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>One call, start to end. Errors the agent should read (denied, invalid arguments, withheld tool) are
+    /// tool results with <c>isError</c>; an upstream that fails is an MCP error naming the tool.</summary>
+    public async Task<CallToolResult> CallAsync(GatewayAgent agent, McpServer session, CallToolRequestParams request, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        var clock = Stopwatch.GetTimestamp();
+        var requested = request.Name ?? "";
+        if (!ToolNames.TryParse(requested, out var server, out var tool))
+        {
+            return Error($"'{GatewayServerService.Shorten(requested)}' is not a tool of this gateway: tool names are server.tool (or server__tool), as tools/list gives them");
+        }
+
+        var name = ToolNames.Namespace(server, tool);
+        var (traceId, parentSpanId) = TraceOf(request.Meta) ?? (agent.RunTraceId, agent.RunRootSpanId);
+        var span = new CallSpan(name, server, agent, traceId, parentSpanId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), started);
+        var arguments = request.Arguments is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(request.Arguments, GatewayJson.Options);
+        span.Arguments = arguments;
+        try
+        {
+            var result = await CallCoreAsync(agent, session, request, server, tool, name, arguments, span, cancellationToken);
+            span.Error = result.IsError == true ? TextOf(result) : null;
+            return result;
+        }
+        catch (McpException e)
+        {
+            span.Error = e.Message;
+            throw;
+        }
+        finally
+        {
+            span.DurationTicks = Stopwatch.GetElapsedTime(clock).Ticks;
+            WriteSpan(span);
+        }
+    }
+
+    private async Task<CallToolResult> CallCoreAsync(
+        GatewayAgent agent, McpServer session, CallToolRequestParams request, string server, string tool, string name, JsonElement? arguments, CallSpan span, CancellationToken cancellationToken)
+    {
+        var spec = (await servers.UpstreamsAsync(agent.Caller.ProjectId, cancellationToken)).FirstOrDefault(s => s.Name == server);
+        if (spec is null)
+        {
+            return Error($"{name}: project {agent.Caller.ProjectId} has no enabled tool server '{server}'");
+        }
+
+        IReadOnlyList<(Tool Tool, ToolRow Row)> tools;
+        try
+        {
+            tools = await ServerToolsAsync(spec, cancellationToken);
+        }
+        catch (UpstreamException e)
+        {
+            throw new McpProtocolException($"{name}: {e.Message}", McpErrorCode.InternalError);
+        }
+
+        var found = tools.FirstOrDefault(t => t.Tool.Name == tool);
+        if (found.Tool is null)
+        {
+            return Error($"{name}: server '{server}' has no tool '{tool}'");
+        }
+
+        var state = ToolCatalog.State(found.Row);
+        if (state != PinStates.Pinned)
+        {
+            span.Withheld = state;
+            return Error(state == PinStates.Changed
+                ? $"{name} is withheld: its definition changed since it was pinned ({found.Row.PinnedHash} → {found.Row.Hash}); an admin must review the change (rein tools diff {name}) and pin it (rein tools pin {server} --tool {tool})"
+                : $"{name} is withheld: this project pins tools explicitly and nobody has pinned it yet (rein tools diff {name}, then rein tools pin {server} --tool {tool})");
+        }
+
+        var problems = await schemas.ProblemsAsync(found.Row.Hash, found.Tool.InputSchema, arguments, cancellationToken);
+        if (problems.Count > 0)
+        {
+            span.Invalid = true;
+            return Error($"{name}: the arguments do not match the tool's input schema:\n- " + string.Join("\n- ", problems));
+        }
+
+        var call = new GateCall
+        {
+            Agent = agent.Agent,
+            RunId = span.TraceId,
+            SessionId = agent.SessionId,
+            Tool = name,
+            Server = server,
+            Args = arguments,
+            TraceId = span.TraceId,
+            ParentSpanId = span.SpanId,
+        };
+        var decision = await gate.DecideAsync(agent.Caller, call, cancellationToken);
+        span.Decision = decision;
+        var forwarded = arguments;
+        switch (decision.EffectValue)
+        {
+            case Effect.Deny:
+                return Error($"{name} was denied by Rein's gate: {Reasons(decision)} (decision {decision.DecisionId})");
+            case Effect.Confirm:
+                if (await ConfirmAsync(session, name, decision, arguments, cancellationToken) is { } refused)
+                {
+                    return refused;
+                }
+
+                break;
+            case Effect.RequireApproval:
+                var (approvedArgs, pending) = await AwaitApprovalAsync(agent, session, request, call, decision, cancellationToken);
+                if (pending is not null)
+                {
+                    return pending;
+                }
+
+                forwarded = approvedArgs;
+                span.Arguments = forwarded;
+                break;
+        }
+
+        return await ForwardAsync(agent, spec, tool, name, forwarded, request, session, span, cancellationToken);
+    }
+
+    private async Task<CallToolResult> ForwardAsync(
+        GatewayAgent agent, UpstreamSpec spec, string tool, string name, JsonElement? arguments, CallToolRequestParams request, McpServer session, CallSpan span, CancellationToken cancellationToken)
+    {
+        var fault = FaultPlan.Choose(name, await catalog.FaultsAsync(agent.Caller.ProjectId, cancellationToken), Random.Shared);
+        span.Fault = fault;
+        switch (fault?.Kind)
+        {
+            case FaultKind.Error:
+                return Error($"{name} failed: {fault.Message ?? "injected fault"} [fault injected by Rein, rule {fault.Id}]");
+            case FaultKind.Delay:
+                await Task.Delay(fault.Delay, time, cancellationToken);
+                break;
+            case FaultKind.Timeout:
+                await Task.Delay(spec.Timeout, time, cancellationToken);
+                throw new McpProtocolException(
+                    $"{name}: server '{spec.Name}': tools/call timed out after {Policies.Durations.Format(spec.Timeout)} (the server's timeout) [fault injected by Rein, rule {fault.Id}]",
+                    McpErrorCode.InternalError);
+        }
+
+        var upstream = pool.Get(spec);
+        var args = arguments is { ValueKind: JsonValueKind.Object } a ? a.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()) : null;
+        var progress = request.ProgressToken is { } token ? new ProgressRelay(session, token) : null;
+        CallToolResult result;
+        await _concurrency.WaitAsync(cancellationToken);
+        var upstreamClock = Stopwatch.GetTimestamp();
+        try
+        {
+            result = await upstream.CallAsync(tool, args, progress, cancellationToken);
+        }
+        catch (UpstreamException e)
+        {
+            throw new McpProtocolException($"{name}: {e.Message}", McpErrorCode.InternalError);
+        }
+        finally
+        {
+            span.UpstreamMs = Stopwatch.GetElapsedTime(upstreamClock).TotalMilliseconds;
+            _concurrency.Release();
+        }
+
+        var json = JsonSerializer.SerializeToElement(result, McpJsonUtilities.DefaultOptions);
+        var size = json.GetRawText().Length;
+        span.ResultBytes = size;
+        if (size > options.MaxResultBytes)
+        {
+            return Error($"{name} returned {size} bytes, more than the gateway passes on ({options.MaxResultBytes} bytes, Gateway:MaxResultBytes)");
+        }
+
+        if (fault?.Kind == FaultKind.Corrupt)
+        {
+            json = JsonSerializer.SerializeToElement(FaultPlan.Corrupt(json, Random.Shared));
+        }
+
+        var screened = ResultScreen.Screen(json, redactor, Scanner);
+        span.Screen = screened;
+        if (screened.Report.Flagged)
+        {
+            await MarkUntrustedAsync(agent.Caller.ProjectId, span.TraceId, cancellationToken);
+        }
+
+        var node = screened.Result?.AsObject() ?? [];
+        if (screened.Report.Flagged)
+        {
+            var meta = node["_meta"] as JsonObject ?? [];
+            meta["rein/untrusted"] = new JsonObject
+            {
+                ["score"] = Math.Round(screened.Report.Score, 3),
+                ["kinds"] = new JsonArray([.. screened.Report.Kinds.Select(k => (JsonNode)k)]),
+            };
+            node["_meta"] = meta;
+        }
+
+        var screenedResult = node.Deserialize<CallToolResult>(McpJsonUtilities.DefaultOptions)!;
+        span.Result = TextOf(screenedResult);
+        return screenedResult;
+    }
+
+    /// <summary>Asks the person at the client through MCP elicitation; null when they confirmed.</summary>
+    private static async Task<CallToolResult?> ConfirmAsync(McpServer session, string name, GateDecision decision, JsonElement? arguments, CancellationToken cancellationToken)
+    {
+        var why = Reasons(decision);
+        if (session.ClientCapabilities?.Elicitation is null)
+        {
+            return Error($"{name} needs confirmation by a person before it runs ({why}), and this MCP client cannot ask (no elicitation support); ask the user, then use a client that supports elicitation");
+        }
+
+        var answer = await session.ElicitAsync(
+            new ElicitRequestParams
+            {
+                Message = $"Rein asks you to confirm a tool call.\nTool: {name}\nArguments: {(arguments is { } a ? a.GetRawText() : "{}")}\nWhy: {why}",
+                RequestedSchema = new ElicitRequestParams.RequestSchema
+                {
+                    Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition>
+                    {
+                        ["confirm"] = new ElicitRequestParams.BooleanSchema { Title = "Run this call", Description = "Yes: the call runs as shown." },
+                    },
+                    Required = ["confirm"],
+                },
+            },
+            cancellationToken);
+        var confirmed = answer.IsAccepted && answer.Content is { } content && content.TryGetValue("confirm", out var value) && value.ValueKind == JsonValueKind.True;
+        return confirmed ? null : Error($"{name} was not run: the user did not confirm it ({answer.Action}) (decision {decision.DecisionId})");
+    }
+
+    /// <summary>Waits for a person's decision, sending progress; the arguments to forward when approved, else the
+    /// result to answer with.</summary>
+    private async Task<(JsonElement? Args, CallToolResult? Result)> AwaitApprovalAsync(
+        GatewayAgent agent, McpServer session, CallToolRequestParams request, GateCall call, GateDecision decision, CancellationToken cancellationToken)
+    {
+        var hint = decision.Approval!;
+        var deadline = time.GetUtcNow() + options.ApprovalWait;
+        var step = 0;
+        ApprovalResponse? response = null;
+        while (true)
+        {
+            var left = deadline - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            if (request.ProgressToken is { } token)
+            {
+                await session.NotifyProgressAsync(token, new ProgressNotificationValue
+                {
+                    Progress = ++step,
+                    Message = $"waiting for a person to decide approval request {hint.RequestId} (queue {hint.Queue}, expires {hint.ExpiresAt:u})",
+                }, cancellationToken: cancellationToken);
+            }
+
+            var wait = TimeSpan.FromSeconds(Math.Min(10, Math.Max(0.05, left.TotalSeconds)));
+            response = await approvals.GetAsync(agent.Caller, hint.RequestId, wait, cancellationToken);
+            if (response.Status != ApprovalStatuses.Pending)
+            {
+                break;
+            }
+        }
+
+        if (response is null || response.Status == ApprovalStatuses.Pending)
+        {
+            return (null, Error(
+                $"{call.Tool} needs a person's approval: request {hint.RequestId} in queue {hint.Queue} is pending (expires {hint.ExpiresAt:u}). The call was not run; make it again once the request is approved."));
+        }
+
+        if (response.Status != ApprovalStatuses.Approved || response.Token is null)
+        {
+            var note = string.IsNullOrEmpty(response.Note) ? "" : $": {response.Note}";
+            return (null, Error($"{call.Tool} was not run: approval request {hint.RequestId} was {response.Outcome ?? response.Status}{note}"));
+        }
+
+        var args = response.Outcome == ApprovalOutcomes.Modified ? response.ApprovedArgs : call.Args;
+        var redeemed = await gate.DecideAsync(agent.Caller, call with { Args = args, ApprovalToken = response.Token }, cancellationToken);
+        return redeemed.EffectValue == Effect.Allow
+            ? (args, null)
+            : (null, Error($"{call.Tool} was approved (request {hint.RequestId}) but the gate did not allow it with the approval: {Reasons(redeemed)}"));
+    }
+
+    /// <summary>The server's tools with their catalog rows (recording new and changed definitions).</summary>
+    private async Task<IReadOnlyList<(Tool Tool, ToolRow Row)>> ServerToolsAsync(UpstreamSpec spec, CancellationToken cancellationToken, bool refresh = false)
+    {
+        var upstream = pool.Get(spec);
+        var tools = (await upstream.ToolsAsync(refresh ? TimeSpan.Zero : options.ToolListTtl, cancellationToken))
+            .Where(t => t.Name is { Length: > 0 and <= ToolNames.MaxToolLength })
+            .Take(ToolCatalog.MaxToolsPerServer)
+            .ToList();
+        var observed = new List<(Tool Tool, ObservedTool Observed)>();
+        foreach (var tool in tools)
+        {
+            var schema = tool.InputSchema.ValueKind == JsonValueKind.Undefined ? (JsonElement?)null : tool.InputSchema;
+            var definition = new JsonObject
+            {
+                ["name"] = tool.Name,
+                ["description"] = tool.Description,
+                ["inputSchema"] = schema is { } s ? JsonNode.Parse(s.GetRawText()) : null,
+            }.ToJsonString();
+            if (definition.Length <= ToolCatalog.MaxDefinitionBytes)
+            {
+                observed.Add((tool, new ObservedTool(tool.Name, ToolDefinitionHash.Compute(tool.Name, tool.Description, schema), definition)));
+            }
+        }
+
+        var rows = await catalog.ObserveAsync(spec.ProjectId, spec.Name, [.. observed.Select(o => o.Observed)], cancellationToken);
+        return [.. observed.Where(o => rows.ContainsKey(o.Tool.Name)).Select(o => (o.Tool, rows[o.Tool.Name]))];
+    }
+
+    private async Task MarkUntrustedAsync(string projectId, string runId, CancellationToken cancellationToken) =>
+        await database.WriteAsync((c, t) => GateStore.MarkUntrustedAsync(c, t, projectId, runId, time.GetUtcNow().ToUnixTimeMilliseconds()), cancellationToken);
+
+    private void WriteSpan(CallSpan span)
+    {
+        try
+        {
+            if (!spans.Enqueue(span.Agent.Caller, span.Build()))
+            {
+                Log.GatewaySpanNotWritten(logger, span.Tool, span.Agent.Caller.ProjectId, new InvalidOperationException("the span queue is full"));
+            }
+        }
+#pragma warning disable CA1031 // A span that cannot be built must not change the agent's answer.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.GatewaySpanNotWritten(logger, span.Tool, span.Agent.Caller.ProjectId, e);
+        }
+    }
+
+    /// <summary>W3C trace context from the request's <c>_meta.traceparent</c>.</summary>
+    internal static (string TraceId, string SpanId)? TraceOf(JsonObject? meta) =>
+        meta?["traceparent"] is JsonValue value && value.TryGetValue<string>(out var text) ? TraceParent.Parse(text) : null;
+
+    private static string Reasons(GateDecision decision) => string.Join("; ", decision.Reasons.Select(r => r.Message));
+
+    internal static CallToolResult Error(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
+
+    private static string TextOf(CallToolResult result)
+    {
+        var text = string.Join("\n", result.Content.OfType<TextContentBlock>().Select(t => t.Text));
+        return text.Length > MaxSpanResultChars ? text[..MaxSpanResultChars] + "…" : text;
+    }
+
+    /// <summary>Relays an upstream's progress to the agent under the agent's own progress token.</summary>
+    private sealed class ProgressRelay(McpServer session, ProgressToken token) : IProgress<ProgressNotificationValue>
+    {
+        public void Report(ProgressNotificationValue value) => _ = session.NotifyProgressAsync(token, value);
+    }
+
+    /// <summary>What one call did, gathered as it runs, written as an <c>execute_tool</c> span when it ends.</summary>
+    private sealed class CallSpan(string tool, string server, GatewayAgent agent, string traceId, string parentSpanId, string spanId, DateTimeOffset started)
+    {
+        public string Tool { get; } = tool;
+
+        public GatewayAgent Agent { get; } = agent;
+
+        public string TraceId { get; } = traceId;
+
+        public string SpanId { get; } = spanId;
+
+        public JsonElement? Arguments { get; set; }
+
+        public GateDecision? Decision { get; set; }
+
+        public FaultRule? Fault { get; set; }
+
+        public ScreenedResult? Screen { get; set; }
+
+        public string? Withheld { get; set; }
+
+        public bool Invalid { get; set; }
+
+        public double? UpstreamMs { get; set; }
+
+        public int? ResultBytes { get; set; }
+
+        public string? Result { get; set; }
+
+        public string? Error { get; set; }
+
+        public long DurationTicks { get; set; }
+
+        public RawSpan Build()
+        {
+            var start = (started.ToUnixTimeMilliseconds() * 1_000_000) + (started.Ticks % TimeSpan.TicksPerMillisecond * 100);
+            var attributes = new List<SpanAttribute>
+            {
+                new("gen_ai.operation.name", "execute_tool"),
+                new("gen_ai.tool.name", Tool),
+                new("gen_ai.tool.type", "extension"),
+                new("gen_ai.agent.name", Agent.Agent),
+                new("session.id", Agent.SessionId),
+                new("rein.gateway.server", server),
+                new("mcp.session.id", Agent.SessionId),
+            };
+            if (Arguments is { } args)
+            {
+                attributes.Add(new("gen_ai.tool.call.arguments", args.GetRawText()));
+            }
+
+            if (Decision is { } decision)
+            {
+                attributes.Add(new("rein.decision.effect", decision.Effect));
+                attributes.Add(new("rein.decision.id", decision.DecisionId));
+                if (decision.Approval is { } approval)
+                {
+                    attributes.Add(new("rein.approval.id", approval.RequestId));
+                }
+            }
+
+            if (Withheld is { } withheld)
+            {
+                attributes.Add(new("rein.gateway.withheld", withheld));
+            }
+
+            if (Invalid)
+            {
+                attributes.Add(new("rein.gateway.invalid_arguments", true));
+            }
+
+            if (Fault is { } fault)
+            {
+                attributes.Add(new("rein.gateway.fault", fault.Kind.ToString().ToLowerInvariant()));
+                attributes.Add(new("rein.gateway.fault.rule", fault.Id));
+            }
+
+            if (UpstreamMs is { } upstreamMs)
+            {
+                attributes.Add(new("rein.gateway.upstream_ms", Math.Round(upstreamMs, 3)));
+            }
+
+            if (ResultBytes is { } bytes)
+            {
+                attributes.Add(new("rein.gateway.result_bytes", (long)bytes));
+            }
+
+            if (Screen is { } screen)
+            {
+                attributes.Add(new("rein.gateway.redacted", (long)screen.Redacted));
+                attributes.Add(new("rein.gateway.injection.score", Math.Round(screen.Report.Score, 3)));
+                attributes.Add(new("rein.gateway.injection.flagged", screen.Report.Flagged));
+                if (screen.Report.Kinds.Count > 0)
+                {
+                    attributes.Add(new("rein.gateway.injection.kinds", string.Join(",", screen.Report.Kinds)));
+                }
+            }
+
+            if (Result is { } result)
+            {
+                attributes.Add(new("gen_ai.tool.call.result", result));
+            }
+
+            return new RawSpan
+            {
+                TraceId = TraceId,
+                SpanId = SpanId,
+                ParentSpanId = parentSpanId,
+                Name = "execute_tool " + Tool,
+                Kind = 1,
+                StartUnixNano = start,
+                EndUnixNano = start + (DurationTicks * 100),
+                Attributes = attributes,
+                Status = Error is null ? SpanStatus.Unset : SpanStatus.Error,
+                StatusMessage = Error is { Length: > 500 } e ? e[..500] + "…" : Error,
+                Resource = [new("service.name", "rein")],
+                ScopeName = "rein.gateway",
+            };
+        }
+    }
+
+    /// <summary>The root span of a session's own run, written when the session ends.</summary>
+    internal static RawSpan SessionSpan(GatewayAgent agent, DateTimeOffset opened, DateTimeOffset closed, string why) => new()
+    {
+        TraceId = agent.RunTraceId,
+        SpanId = agent.RunRootSpanId,
+        Name = "invoke_agent " + agent.Agent,
+        Kind = 2,
+        StartUnixNano = opened.ToUnixTimeMilliseconds() * 1_000_000,
+        EndUnixNano = Math.Max(opened.ToUnixTimeMilliseconds(), closed.ToUnixTimeMilliseconds()) * 1_000_000,
+        Attributes =
+        [
+            new("gen_ai.operation.name", "invoke_agent"),
+            new("gen_ai.agent.name", agent.Agent),
+            new("session.id", agent.SessionId),
+            new("mcp.session.id", agent.SessionId),
+            new("rein.gateway.session.closed", why),
+        ],
+        Status = SpanStatus.Unset,
+        Resource = [new("service.name", "rein")],
+        ScopeName = "rein.gateway",
+    };
+
+    public void Dispose() => _concurrency.Dispose();
+}
