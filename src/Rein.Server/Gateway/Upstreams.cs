@@ -175,6 +175,7 @@ internal sealed class Upstream : IAsyncDisposable
                         Command = Spec.Command!,
                         Arguments = [.. Spec.Args],
                         EnvironmentVariables = Environment(),
+                        InheritEnvironmentVariables = false,
                         ShutdownTimeout = TimeSpan.FromSeconds(5),
                     },
                     _loggers)

@@ -63,8 +63,12 @@ public class GatewayFixture : IAsyncLifetime
 
     protected virtual string? Database => null;
 
+    /// <summary>A variable of the Rein server's own environment that no upstream may see.</summary>
+    public const string Canary = "REIN_GATEWAY_TEST_CANARY";
+
     public virtual async ValueTask InitializeAsync()
     {
+        Environment.SetEnvironmentVariable(Canary, "rein-only");
         var everything = McpServers.Bin(McpServers.Everything);
         _harness = await GateHarness.StartAsync(database: await DatabaseAsync(), settings: new Dictionary<string, string?> { ["Gateway:ApprovalWait"] = "20s" });
         AgentKey = await KeyAsync(Agent, "agent");

@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
+using Rein.Testing;
 
 namespace Rein.Server.Tests.Gateway;
 
@@ -138,7 +139,7 @@ public abstract class GatewayMcpTests(GatewayFixture fixture)
         Assert.Contains("REDACTED", text, StringComparison.Ordinal);
 
         // Rein's own settings are not inherited by the server.
-        Assert.DoesNotContain("REIN_", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(GatewayFixture.Canary, text, StringComparison.Ordinal);
         var server = await fixture.Admin.GetFromJsonAsync<JsonElement>("/api/v1/tools/servers/everything", Ct);
         Assert.Equal("***", server.GetProperty("server").GetProperty("env").GetProperty("API_TOKEN").GetString());
         await WaitForSpanAsync(null, "execute_tool everything.get-env");
@@ -364,6 +365,65 @@ public abstract class GatewayMcpTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task StreamableHttpUpstream_WithHeaders_IsListedAndCalled()
+    {
+        var port = Network.FreePort();
+        var info = new System.Diagnostics.ProcessStartInfo(McpServers.Bin(McpServers.Everything)) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("streamableHttp");
+        info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var upstream = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            upstream.BeginOutputReadLine();
+            upstream.BeginErrorReadLine();
+            await WaitForPortAsync(port);
+            await fixture.PutServerAsync("remote", new { url = $"http://127.0.0.1:{port}/mcp", headers = new Dictionary<string, string> { ["X-Api-Key"] = "remote-secret-value" } });
+            await using var client = await fixture.ConnectAsync();
+
+            var refreshed = await fixture.Admin.GetStringAsync("/api/v1/tools?server=remote&refresh=true", Ct);
+            var tools = await client.ListToolsAsync(cancellationToken: Ct);
+
+            Assert.True(tools.Any(t => t.Name == "remote.echo"), refreshed);
+            Assert.Contains("\"remote.echo\"", refreshed, StringComparison.Ordinal);
+            var result = await client.CallToolAsync("remote.echo", Args(("message", "over http")), cancellationToken: Ct);
+            Assert.Contains("over http", Text(result), StringComparison.Ordinal);
+            var server = await fixture.Admin.GetFromJsonAsync<JsonElement>("/api/v1/tools/servers/remote", Ct);
+            Assert.Equal("***", server.GetProperty("server").GetProperty("headers").GetProperty("X-Api-Key").GetString());
+        }
+        finally
+        {
+            upstream.Kill(entireProcessTree: true);
+            await fixture.Admin.DeleteAsync("/api/v1/tools/servers/remote", Ct);
+        }
+    }
+
+    [Fact]
+    public async Task SlowUpstream_TimesOutAfterItsTimeout_AndRepeatedFailuresOpenTheCircuit()
+    {
+        await fixture.PutServerAsync("sluggish", new { command = "node", args = new[] { GatewayFixture.ScriptPath }, timeout = "1s" });
+        await using var client = await fixture.ConnectAsync();
+        Assert.Contains("slept 10 ms", Text(await client.CallToolAsync("sluggish.slow", Args(("ms", 10)), cancellationToken: Ct)), StringComparison.Ordinal);
+
+        var timedOut = await Assert.ThrowsAsync<McpProtocolException>(async () => await client.CallToolAsync("sluggish.slow", Args(("ms", 5000)), cancellationToken: Ct));
+        Assert.Contains("sluggish.slow", timedOut.Message, StringComparison.Ordinal);
+        Assert.Contains("timed out after 1s", timedOut.Message, StringComparison.Ordinal);
+
+        // The default threshold is 5 failures in a row; then calls fail at once, without waiting for the server.
+        for (var i = 0; i < 4; i++)
+        {
+            await Assert.ThrowsAsync<McpProtocolException>(async () => await client.CallToolAsync("sluggish.slow", Args(("ms", 5000)), cancellationToken: Ct));
+        }
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var open = await Assert.ThrowsAsync<McpProtocolException>(async () => await client.CallToolAsync("sluggish.slow", Args(("ms", 1)), cancellationToken: Ct));
+        Assert.Contains("circuit open", open.Message, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), $"an open circuit answers at once, not after the timeout ({started.Elapsed})");
+        var status = await fixture.Admin.GetFromJsonAsync<JsonElement>("/api/v1/tools/servers/sluggish", Ct);
+        Assert.Equal("open", status.GetProperty("health").GetProperty("circuit").GetString());
+        await fixture.Admin.DeleteAsync("/api/v1/tools/servers/sluggish", Ct);
+    }
+
+    [Fact]
     public async Task Endpoint_RefusesWhatIsNotAnAgentsMcpRequest_WithJsonRpcErrors()
     {
         using var anonymous = fixture.Host.Client();
@@ -409,6 +469,25 @@ public abstract class GatewayMcpTests(GatewayFixture fixture)
         }
 
         return await client.SendAsync(request, Ct);
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var tcp = new System.Net.Sockets.TcpClient();
+                await tcp.ConnectAsync(IPAddress.Loopback, port, Ct);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(100, Ct);
+            }
+        }
+
+        throw new InvalidOperationException($"nothing listens on port {port}");
     }
 
     private static string Pid(string text) => text[(text.IndexOf("pid ", StringComparison.Ordinal) + 4)..].TrimEnd(')');
