@@ -13,7 +13,8 @@ public static class McpServers
 
     public const string Filesystem = "mcp-server-filesystem";
 
-    private static readonly string[] Packages = ["@modelcontextprotocol/server-everything@2026.8.31", "@modelcontextprotocol/server-filesystem@2026.8.31"];
+    /// <summary>The packages, one per line in <c>tests/npm-packages.txt</c> (which <c>.ci/run</c> installs too).</summary>
+    private static string[] Packages => File.ReadAllLines(Path.Combine(ReinBinary.RepositoryRoot, "tests", "npm-packages.txt")).Where(l => l.Length > 0).ToArray();
 
     private static readonly Lazy<string?> Installed = new(Install, LazyThreadSafetyMode.ExecutionAndPublication);
 
