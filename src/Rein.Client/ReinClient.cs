@@ -90,6 +90,7 @@ public sealed class ReinClient : IDisposable
         Gate = new GateClient(this);
         Decisions = new DecisionsClient(this);
         Approvals = new ApprovalsClient(this);
+        Tools = new ToolsClient(this);
     }
 
     /// <summary>The server's base address, ending with a slash.</summary>
@@ -114,6 +115,9 @@ public sealed class ReinClient : IDisposable
 
     /// <summary>The project's kill switches (reading needs a viewer, approver or admin key; changing an admin key).</summary>
     public KillSwitchesClient KillSwitches { get; }
+
+    /// <summary>The tool gateway: upstream servers, the tool catalog and pins, fault rules.</summary>
+    public ToolsClient Tools { get; }
 
     /// <summary>The gate: one decision before every action (agent or admin keys).</summary>
     public GateClient Gate { get; }

@@ -53,6 +53,18 @@ namespace Rein.Client;
 [JsonSerializable(typeof(QueueBody))]
 [JsonSerializable(typeof(ApprovalWebhook))]
 [JsonSerializable(typeof(WebhookBody))]
+[JsonSerializable(typeof(ItemList<ToolServerStatus>))]
+[JsonSerializable(typeof(ToolServerStatus))]
+[JsonSerializable(typeof(ToolServer))]
+[JsonSerializable(typeof(ToolServerSpec))]
+[JsonSerializable(typeof(ToolListing))]
+[JsonSerializable(typeof(ToolDiff))]
+[JsonSerializable(typeof(PinBody))]
+[JsonSerializable(typeof(ItemList<GatewayTool>))]
+[JsonSerializable(typeof(GatewaySettings))]
+[JsonSerializable(typeof(PinModeBody))]
+[JsonSerializable(typeof(ItemList<FaultRule>))]
+[JsonSerializable(typeof(FaultsBody))]
 internal sealed partial class ReinJsonContext : JsonSerializerContext;
 
 internal sealed record CreateKeyBody(string Name, string Role, DateTimeOffset? ExpiresAt, IReadOnlyList<string>? Queues = null);

@@ -18,6 +18,10 @@ public static class McpServers
 
     private static readonly Lazy<string?> Installed = new(Install, LazyThreadSafetyMode.ExecutionAndPublication);
 
+    /// <summary>A small scripted MCP server (node, stdio) whose <c>lookup</c> tool's description comes from
+    /// <c>LOOKUP_DESCRIPTION</c>, with a <c>crash</c> and a <c>slow</c> tool: what the npm servers cannot do on demand.</summary>
+    public static string ScriptedServer => Path.Combine(AppContext.BaseDirectory, "scripted-mcp-server.js");
+
     public static string Prefix => Path.Combine(ReinBinary.RepositoryRoot, "tests", ".npm");
 
     /// <summary>The path of an installed server's executable, installing the packages first if needed; skips the test

@@ -4,6 +4,7 @@ using System.CommandLine.Parsing;
 using Rein.Cli.Approvals;
 using Rein.Cli.Audit;
 using Rein.Cli.Gate;
+using Rein.Cli.Tools;
 using Rein.Cli.Keys;
 using Rein.Cli.Policies;
 using Rein.Cli.Projects;
@@ -57,6 +58,8 @@ public static class ReinCli
         root.Subcommands.Add(GateCommand.Create(globals));
         root.Subcommands.Add(DecisionsCommand.Create(globals));
         root.Subcommands.Add(ApprovalsCommand.Create(globals));
+        root.Subcommands.Add(ToolsCommand.Create(globals));
+        root.Subcommands.Add(McpCommand.Create(globals));
         return root;
     }
 

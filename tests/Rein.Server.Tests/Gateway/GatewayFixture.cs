@@ -59,7 +59,7 @@ public class GatewayFixture : IAsyncLifetime
 
     public string AgentKey { get; private set; } = "";
 
-    public static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "Gateway", "scripted-mcp-server.js");
+    public static string ScriptPath => McpServers.ScriptedServer;
 
     protected virtual string? Database => null;
 
