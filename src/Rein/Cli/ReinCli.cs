@@ -4,13 +4,13 @@ using System.CommandLine.Parsing;
 using Rein.Cli.Approvals;
 using Rein.Cli.Audit;
 using Rein.Cli.Gate;
-using Rein.Cli.Tools;
 using Rein.Cli.Keys;
 using Rein.Cli.Policies;
 using Rein.Cli.Projects;
 using Rein.Cli.Runs;
 using Rein.Cli.Serve;
 using Rein.Cli.Status;
+using Rein.Cli.Tools;
 
 namespace Rein.Cli;
 
