@@ -46,7 +46,7 @@ public static class DashboardSections
         new("Tools", "tools",
             "One governed MCP endpoint in front of many MCP servers: filtered tool lists, pinned tool definitions, every call gated and traced, " +
             "secrets injected by the gateway.",
-            Available: false),
+            Available: true),
         new("Memory", "memory",
             "Namespaced agent memory with classes, TTL and decay, provenance of every write, quarantine, point-in-time rollback and erasure.",
             Available: false),

@@ -44,5 +44,8 @@ public static class Format
     };
 
     /// <summary>A count with thousands separated, the same in every browser.</summary>
+    /// <summary>The text cut to <paramref name="max"/> characters with an ellipsis.</summary>
+    public static string Shorten(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+
     public static string Count(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 }

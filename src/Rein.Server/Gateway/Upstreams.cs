@@ -268,11 +268,11 @@ internal sealed class Upstream : IAsyncDisposable
 
 /// <summary>This replica's upstreams, one per project and server, replaced when the server's settings change (seen
 /// through its version, so a change made through another replica is picked up on the next use).</summary>
-internal sealed class UpstreamPool(GatewayOptions options, TimeProvider time, ILoggerFactory loggers) : IAsyncDisposable
+public sealed class UpstreamPool(GatewayOptions options, TimeProvider time, ILoggerFactory loggers) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<(string Project, string Server), Upstream> _upstreams = new();
 
-    public Upstream Get(UpstreamSpec spec)
+    internal Upstream Get(UpstreamSpec spec)
     {
         var key = (spec.ProjectId, spec.Name);
         while (true)
@@ -291,7 +291,7 @@ internal sealed class UpstreamPool(GatewayOptions options, TimeProvider time, IL
     }
 
     /// <summary>Closes the connections of a project's servers that are no longer configured (or disabled).</summary>
-    public void Retain(string projectId, IReadOnlyCollection<string> servers)
+    internal void Retain(string projectId, IReadOnlyCollection<string> servers)
     {
         foreach (var (key, upstream) in _upstreams)
         {

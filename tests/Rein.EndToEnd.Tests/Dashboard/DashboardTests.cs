@@ -10,7 +10,7 @@ namespace Rein.EndToEnd.Tests.Dashboard;
 [Collection(DashboardCollection.Name)]
 public sealed partial class DashboardTests(DashboardFixture fixture)
 {
-    private static readonly string[] PlannedCapabilities = ["tools", "memory", "releases", "evaluations", "monitoring"];
+    private static readonly string[] PlannedCapabilities = ["memory", "releases", "evaluations", "monitoring"];
 
     [GeneratedRegex("^rein_[a-z0-9]{12}_[A-Za-z0-9]{40}$")]
     private static partial Regex KeyShape();
