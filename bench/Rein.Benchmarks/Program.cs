@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "query" => await TraceQueryDriver.QueryAsync(args[1..]),
     "gate-eval" => await GateDrivers.EvaluateAsync(args[1..]),
     "gate" => await GateDrivers.HttpAsync(args[1..]),
+    "gateway" => await GatewayDriver.RunAsync(args[1..]),
     _ => RunBenchmarks(args),
 };
 

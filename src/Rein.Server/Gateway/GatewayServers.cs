@@ -188,12 +188,26 @@ public sealed partial class GatewayServerService(
         return removed;
     }
 
-    /// <summary>The project's enabled servers as the gateway connects to them.</summary>
+    /// <summary>The project's enabled servers as the gateway connects to them. A server's secrets are unprotected once
+    /// per version of its row, not on every call.</summary>
     internal async Task<IReadOnlyList<UpstreamSpec>> UpstreamsAsync(string projectId, CancellationToken cancellationToken)
     {
         var rows = await database.ReadAsync(c => GatewayStore.ListServersAsync(c, projectId), cancellationToken);
-        return [.. rows.Where(r => r.Enabled != 0).Select(Resolve)];
+        if (_resolved.Count > MaxResolved)
+        {
+            _resolved.Clear();
+        }
+
+        return [.. rows.Where(r => r.Enabled != 0).Select(row =>
+            _resolved.TryGetValue((row.ProjectId, row.Name), out var known) && known.Version == row.UpdatedAt && known.Problem is null
+                ? known
+                : _resolved[(row.ProjectId, row.Name)] = Resolve(row))];
     }
+
+    /// <summary>Resolved servers kept; past it the cache starts over.</summary>
+    private const int MaxResolved = 10_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Project, string Name), UpstreamSpec> _resolved = new();
 
     /// <summary>A server's name: what tools are namespaced with, so letters, digits, <c>-</c> and <c>_</c> only.</summary>
     public static string ValidateName(string? name) =>

@@ -75,6 +75,11 @@ public class GatewayFixture : IAsyncLifetime
         await PutServerAsync("everything", new { command = everything, env = new Dictionary<string, string> { ["API_TOKEN"] = SecretToken } });
         await PutServerAsync("scripted", new { command = "node", args = new[] { ScriptPath } });
         await Harness.PushAsync(Policy);
+
+        // Trust on first use pins the fixture's tools now, whatever order the tests run in (one of them switches the
+        // project to explicit pinning for a while).
+        var listing = await Admin.GetStringAsync("/api/v1/tools?refresh=true", TestContext.Current.CancellationToken);
+        Assert.Contains("\"everything.echo\"", listing, StringComparison.Ordinal);
     }
 
     protected virtual Task<string?> DatabaseAsync() => Task.FromResult(Database);

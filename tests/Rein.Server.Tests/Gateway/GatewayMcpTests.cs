@@ -273,6 +273,39 @@ public abstract class GatewayMcpTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Faults_DelayAndTimeout_AreInjectedAndMarked()
+    {
+        await fixture.PutServerAsync("faulty", new { command = "node", args = new[] { GatewayFixture.ScriptPath }, timeout = "1s" });
+        await using var client = await fixture.ConnectAsync();
+        try
+        {
+            var set = await fixture.Admin.PutAsJsonAsync("/api/v1/tools/faults", new
+            {
+                rules = new object[]
+                {
+                    new { id = "slow-lookups", tool = "faulty.lookup", kind = "delay", delay = "200ms" },
+                    new { id = "dead-slow", tool = "faulty.slow", kind = "timeout" },
+                },
+            }, Ct);
+            Assert.True(set.IsSuccessStatusCode, await set.Content.ReadAsStringAsync(Ct));
+
+            var delayed = await client.CallToolAsync("faulty.lookup", Args(("id", "D1")), cancellationToken: Ct);
+            var timedOut = await Assert.ThrowsAsync<McpProtocolException>(async () => await client.CallToolAsync("faulty.slow", Args(("ms", 1)), cancellationToken: Ct));
+
+            Assert.StartsWith("order D1: shipped", Text(delayed), StringComparison.Ordinal);
+            Assert.Contains("timed out after 1s", timedOut.Message, StringComparison.Ordinal);
+            Assert.Contains("fault injected by Rein, rule dead-slow", timedOut.Message, StringComparison.Ordinal);
+            await WaitForSpanAsync(null, "execute_tool faulty.lookup", s => Attribute(s, "rein.gateway.fault") == "delay");
+            await WaitForSpanAsync(null, "execute_tool faulty.slow", s => Attribute(s, "rein.gateway.fault") == "timeout");
+        }
+        finally
+        {
+            await fixture.Admin.PutAsJsonAsync("/api/v1/tools/faults", new { rules = Array.Empty<object>() }, Ct);
+            await fixture.Admin.DeleteAsync("/api/v1/tools/servers/faulty", Ct);
+        }
+    }
+
+    [Fact]
     public async Task UpstreamCrash_GivesAnMcpErrorNamingTheTool_AndTheServerIsRestartedForTheNextCall()
     {
         await using var client = await fixture.ConnectAsync();
