@@ -105,6 +105,9 @@ public static class ReinServer
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
             // Keys are kept unencrypted in Rein's own database on purpose (docs/operations.md); the warning says nothing new.
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+            // The MCP SDK logs three lines per request at Information; the gateway logs what matters (connections,
+            // failures, sessions) itself.
+            ["Logging:LogLevel:ModelContextProtocol"] = "Warning",
         });
         try
         {

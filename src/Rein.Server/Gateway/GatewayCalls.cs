@@ -39,6 +39,7 @@ internal sealed class GatewayCalls(
     Redactor redactor,
     DecisionSpans spans,
     ArgumentSchemas schemas,
+    GatewayCache cache,
     GatewayOptions options,
     GateOptions gateOptions,
     TimeProvider time,
@@ -145,7 +146,7 @@ internal sealed class GatewayCalls(
     private async Task<CallToolResult> CallCoreAsync(
         GatewayAgent agent, McpServer session, CallToolRequestParams request, string server, string tool, string name, JsonElement? arguments, CallSpan span, CancellationToken cancellationToken)
     {
-        var spec = (await servers.UpstreamsAsync(agent.Caller.ProjectId, cancellationToken)).FirstOrDefault(s => s.Name == server);
+        var spec = (await cache.GetAsync(agent.Caller.ProjectId, "servers", () => servers.UpstreamsAsync(agent.Caller.ProjectId, cancellationToken))).FirstOrDefault(s => s.Name == server);
         if (spec is null)
         {
             return Error($"{name}: project {agent.Caller.ProjectId} has no enabled tool server '{server}'");
@@ -226,7 +227,7 @@ internal sealed class GatewayCalls(
     private async Task<CallToolResult> ForwardAsync(
         GatewayAgent agent, UpstreamSpec spec, string tool, string name, JsonElement? arguments, CallToolRequestParams request, McpServer session, CallSpan span, CancellationToken cancellationToken)
     {
-        var fault = FaultPlan.Choose(name, await catalog.FaultsAsync(agent.Caller.ProjectId, cancellationToken), Random.Shared);
+        var fault = FaultPlan.Choose(name, await catalog.CachedFaultsAsync(agent.Caller.ProjectId, cancellationToken), Random.Shared);
         span.Fault = fault;
         switch (fault?.Kind)
         {

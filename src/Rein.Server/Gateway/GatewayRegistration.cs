@@ -10,6 +10,7 @@ public static class GatewayRegistration
     {
         ArgumentNullException.ThrowIfNull(rein);
         var services = rein.Services;
+        services.AddSingleton<GatewayCache>();
         services.AddSingleton<GatewayServerService>();
         services.AddSingleton<ToolCatalog>();
         services.AddSingleton<UpstreamPool>();

@@ -66,6 +66,7 @@ public sealed partial class GatewayServerService(
     ReinDatabase database,
     AuditLog audit,
     IDataProtectionProvider protection,
+    GatewayCache cache,
     TimeProvider time,
     ILogger<GatewayServerService> logger)
 {
@@ -146,6 +147,7 @@ public sealed partial class GatewayServerService(
                 JsonSerializer.Serialize(new { server, transport = row.Transport, enabled = valid.Enabled })));
             return new GatewayServerSet(ToServer(row), existing is null);
         }, cancellationToken);
+        cache.Invalidate(caller.ProjectId);
         Log.GatewayServerSet(logger, server, set.Server.Transport, caller.ProjectId, caller.KeyId);
         return set;
     }
@@ -184,6 +186,7 @@ public sealed partial class GatewayServerService(
                 caller.KeyId, "gateway.server.remove", "gateway_server", server, Digest(existing), null, JsonSerializer.Serialize(new { server })));
             return ToServer(existing);
         }, cancellationToken);
+        cache.Invalidate(caller.ProjectId);
         Log.GatewayServerRemoved(logger, server, caller.ProjectId, caller.KeyId);
         return removed;
     }

@@ -70,7 +70,7 @@ public sealed record FaultsRequest(IReadOnlyList<FaultRuleBody>? Rules);
 /// mode and its fault rules. A tool is offered to agents only while its definition hashes to the pinned hash; a change
 /// is recorded and audit-logged once, and the tool stays withheld until someone pins the new definition.
 /// </summary>
-public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, TimeProvider time, ILogger<ToolCatalog> logger)
+public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, GatewayCache cache, TimeProvider time, ILogger<ToolCatalog> logger)
 {
     /// <summary>Largest stored tool definition (description and schema), in bytes; a larger tool is not offered.</summary>
     public const int MaxDefinitionBytes = 256 * 1024;
@@ -85,15 +85,22 @@ public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, TimeProvi
     /// Writes only what changed, so listing the same tools again costs one read.</summary>
     internal async Task<IReadOnlyDictionary<string, ToolRow>> ObserveAsync(string projectId, string server, IReadOnlyList<ObservedTool> tools, CancellationToken cancellationToken)
     {
-        var known = (await database.ReadAsync(c => GatewayStore.ListToolsAsync(c, null, projectId, server), cancellationToken))
-            .ToDictionary(r => r.Tool, StringComparer.Ordinal);
+        var key = "tools:" + server;
+        var known = await cache.GetAsync(projectId, key, async () => (IReadOnlyDictionary<string, ToolRow>)
+            (await database.ReadAsync(c => GatewayStore.ListToolsAsync(c, null, projectId, server), cancellationToken)).ToDictionary(r => r.Tool, StringComparer.Ordinal));
         var stale = tools.Where(t => !known.TryGetValue(t.Name, out var row) || row.Hash != t.Hash).ToList();
         if (stale.Count == 0)
         {
             return known;
         }
 
-        return await database.WriteAsync(async (c, t) =>
+        var observed = await ObserveChangesAsync(projectId, server, stale, cancellationToken);
+        cache.Set(projectId, key, observed);
+        return observed;
+    }
+
+    private async Task<IReadOnlyDictionary<string, ToolRow>> ObserveChangesAsync(string projectId, string server, List<ObservedTool> stale, CancellationToken cancellationToken) =>
+        await database.WriteAsync(async (c, t) =>
         {
             var settings = await GatewayStore.GetSettingsAsync(c, t, projectId);
             var tofu = (settings?.PinMode ?? PinModes.TrustOnFirstUse) == PinModes.TrustOnFirstUse;
@@ -145,7 +152,6 @@ public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, TimeProvi
 
             return (IReadOnlyDictionary<string, ToolRow>)rows;
         }, cancellationToken);
-    }
 
     public async Task<IReadOnlyList<CatalogTool>> ListAsync(Caller caller, string? server, CancellationToken cancellationToken)
     {
@@ -219,6 +225,7 @@ public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, TimeProvi
 
             return rows;
         }, cancellationToken);
+        cache.Invalidate(caller.ProjectId);
         Log.GatewayToolsPinned(logger, pinned.Count, server, caller.ProjectId, caller.KeyId);
         return [.. pinned.Select(ToTool)];
     }
@@ -240,7 +247,7 @@ public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, TimeProvi
             throw ReinProblemException.Invalid("pinMode", $"'{GatewayServerService.Shorten(request.PinMode ?? "")}' is not a pin mode; use tofu (pin tools when first seen) or explicit (only tools someone pinned)");
         }
 
-        return await database.WriteAsync(async (c, t) =>
+        var settings = await database.WriteAsync(async (c, t) =>
         {
             var row = await GatewayStore.GetSettingsAsync(c, t, caller.ProjectId) ?? new SettingsRow { ProjectId = caller.ProjectId };
             var before = row.PinMode;
@@ -251,6 +258,8 @@ public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, TimeProvi
                 caller.KeyId, "gateway.settings.set", "gateway_settings", caller.ProjectId, null, null, JsonSerializer.Serialize(new { pinMode = row.PinMode, before })));
             return new GatewaySettings(row.PinMode, DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt));
         }, cancellationToken);
+        cache.Invalidate(caller.ProjectId);
+        return settings;
     }
 
     public async Task<IReadOnlyList<FaultRuleBody>> GetFaultsAsync(Caller caller, CancellationToken cancellationToken)
@@ -287,9 +296,14 @@ public sealed class ToolCatalog(ReinDatabase database, AuditLog audit, TimeProvi
                 caller.KeyId, "gateway.faults.set", "gateway_settings", caller.ProjectId, null, null,
                 JsonSerializer.Serialize(new { rules = rules.Count, enabled = rules.Count(r => r.Enabled) })));
         }, cancellationToken);
+        cache.Invalidate(caller.ProjectId);
         Log.GatewayFaultsSet(logger, rules.Count, caller.ProjectId, caller.KeyId);
         return [.. rules.Select(ToBody)];
     }
+
+    /// <summary>The project's fault rules as calls use them (kept for <see cref="GatewayCache.Ttl"/>).</summary>
+    internal Task<IReadOnlyList<FaultRule>> CachedFaultsAsync(string projectId, CancellationToken cancellationToken) =>
+        cache.GetAsync(projectId, "faults", () => FaultsAsync(projectId, cancellationToken));
 
     internal async Task<IReadOnlyList<FaultRule>> FaultsAsync(string projectId, CancellationToken cancellationToken)
     {

@@ -45,6 +45,7 @@ public abstract class ReinDatabase : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(work);
         for (var attempt = 1; ; attempt++)
         {
+            using var turn = await TakeWriteTurnAsync(cancellationToken);
             await using var connection = await OpenAsync(cancellationToken);
             await using var transaction = await BeginWriteAsync(connection, cancellationToken);
             try
@@ -72,6 +73,10 @@ public abstract class ReinDatabase : IAsyncDisposable
     public abstract bool IsUniqueViolation(Exception exception);
 
     protected abstract ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Waits until this process may write, for engines with one writer at a time; disposing it lets the next
+    /// writer go. The default lets every writer go at once (the engine sorts them out).</summary>
+    protected virtual ValueTask<IDisposable?> TakeWriteTurnAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
 
     protected abstract bool IsRetryable(Exception exception);
 
