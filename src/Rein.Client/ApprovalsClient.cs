@@ -30,6 +30,9 @@ public sealed class ApprovalsClient
     /// loop.</summary>
     internal static readonly TimeSpan MinPollInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>What is left of a wait that counts as none: a timer tick and then some.</summary>
+    internal static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(20);
+
     private static readonly byte[] Newline = "\n"u8.ToArray();
 
     private readonly ReinClient _client;
@@ -111,7 +114,9 @@ public sealed class ApprovalsClient
             }
 
             left = forever ? Timeout.InfiniteTimeSpan : wait - Stopwatch.GetElapsedTime(started);
-            if (!approval.IsPending || (!forever && left <= TimeSpan.Zero))
+
+            // Less than a timer tick left is over: a delay that short completes at once, and asking again would spin.
+            if (!approval.IsPending || (!forever && left <= DeadlineSlack))
             {
                 return approval;
             }
