@@ -501,11 +501,13 @@ internal sealed class GatewayCalls(
 
             if (Decision is { } decision)
             {
-                attributes.Add(new("rein.decision.effect", decision.Effect));
-                attributes.Add(new("rein.decision.id", decision.DecisionId));
+                // Not rein.decision.*: those make a span a guardrail step; this one is the tool call, and the gate's
+                // own span (its child) is the guardrail.
+                attributes.Add(new("rein.gateway.decision.effect", decision.Effect));
+                attributes.Add(new("rein.gateway.decision.id", decision.DecisionId));
                 if (decision.Approval is { } approval)
                 {
-                    attributes.Add(new("rein.approval.id", approval.RequestId));
+                    attributes.Add(new("rein.gateway.approval.id", approval.RequestId));
                 }
             }
 

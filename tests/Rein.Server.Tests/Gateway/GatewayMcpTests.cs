@@ -68,8 +68,9 @@ public abstract class GatewayMcpTests(GatewayFixture fixture)
         // The call is a span execute_tool in the session's run, with the decision on it.
         var runId = decision.GetProperty("runId").GetString()!;
         var span = await WaitForSpanAsync(runId, "execute_tool everything.echo");
-        Assert.Equal("allow", Attribute(span, "rein.decision.effect"));
-        Assert.Equal(decision.GetProperty("id").GetString(), Attribute(span, "rein.decision.id"));
+        Assert.Equal("tool", span.GetProperty("kind").GetString());
+        Assert.Equal("allow", Attribute(span, "rein.gateway.decision.effect"));
+        Assert.Equal(decision.GetProperty("id").GetString(), Attribute(span, "rein.gateway.decision.id"));
         Assert.Equal("execute_tool", Attribute(span, "gen_ai.operation.name"));
         Assert.NotNull(Attribute(span, "rein.gateway.upstream_ms"));
         Assert.NotNull(Attribute(span, "rein.gateway.result_bytes"));
