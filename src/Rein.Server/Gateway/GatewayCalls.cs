@@ -52,6 +52,8 @@ internal sealed class GatewayCalls(
 
     private readonly SemaphoreSlim _concurrency = new(options.MaxConcurrentCalls, options.MaxConcurrentCalls);
 
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<Tool>, IReadOnlyList<(Tool Tool, ObservedTool Observed)>> _observed = new();
+
     /// <summary>The tools the agent may see, namespaced with the session's separator.</summary>
     public async Task<IReadOnlyList<OfferedTool>> ListAsync(GatewayAgent agent, CancellationToken cancellationToken)
     {
@@ -364,7 +366,7 @@ internal sealed class GatewayCalls(
         if (response is null || response.Status == ApprovalStatuses.Pending)
         {
             return (null, Error(
-                $"{call.Tool} needs a person's approval: request {hint.RequestId} in queue {hint.Queue} is pending (expires {hint.ExpiresAt:u}). The call was not run; make it again once the request is approved."));
+                $"{call.Tool} needs a person's approval: request {hint.RequestId} in queue {hint.Queue} is pending (expires {hint.ExpiresAt:u}). The call was not run; make the same call again to wait on it further."));
         }
 
         if (response.Status != ApprovalStatuses.Approved || response.Token is null)
@@ -384,12 +386,19 @@ internal sealed class GatewayCalls(
     private async Task<IReadOnlyList<(Tool Tool, ToolRow Row)>> ServerToolsAsync(UpstreamSpec spec, CancellationToken cancellationToken, bool refresh = false)
     {
         var upstream = pool.Get(spec);
-        var tools = (await upstream.ToolsAsync(refresh ? TimeSpan.Zero : options.ToolListTtl, cancellationToken))
-            .Where(t => t.Name is { Length: > 0 and <= ToolNames.MaxToolLength })
-            .Take(ToolCatalog.MaxToolsPerServer)
-            .ToList();
+        var listed = await upstream.ToolsAsync(refresh ? TimeSpan.Zero : options.ToolListTtl, cancellationToken);
+
+        // A server's list is reused for Gateway:ToolListTtl; its definitions are hashed once per list, not per call.
+        var observed = _observed.GetValue(listed, Observe);
+        var rows = await catalog.ObserveAsync(spec.ProjectId, spec.Name, [.. observed.Select(o => o.Observed)], cancellationToken);
+        return [.. observed.Where(o => rows.ContainsKey(o.Tool.Name)).Select(o => (o.Tool, rows[o.Tool.Name]))];
+    }
+
+    /// <summary>The tools of one listing with their canonical definitions and hashes; oversized ones are left out.</summary>
+    private static IReadOnlyList<(Tool Tool, ObservedTool Observed)> Observe(IReadOnlyList<Tool> listed)
+    {
         var observed = new List<(Tool Tool, ObservedTool Observed)>();
-        foreach (var tool in tools)
+        foreach (var tool in listed.Where(t => t.Name is { Length: > 0 and <= ToolNames.MaxToolLength }).Take(ToolCatalog.MaxToolsPerServer))
         {
             var schema = tool.InputSchema.ValueKind == JsonValueKind.Undefined ? (JsonElement?)null : tool.InputSchema;
             var definition = new JsonObject
@@ -404,8 +413,7 @@ internal sealed class GatewayCalls(
             }
         }
 
-        var rows = await catalog.ObserveAsync(spec.ProjectId, spec.Name, [.. observed.Select(o => o.Observed)], cancellationToken);
-        return [.. observed.Where(o => rows.ContainsKey(o.Tool.Name)).Select(o => (o.Tool, rows[o.Tool.Name]))];
+        return observed;
     }
 
     private async Task MarkUntrustedAsync(string projectId, string runId, CancellationToken cancellationToken) =>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Rein.Core.Audit;
 using Rein.Core.Gateway;
 using Rein.Core.Identity;
+using Rein.Server.Approvals.Webhooks;
 using Rein.Server.Audit;
 using Rein.Server.Identity;
 using Rein.Server.Storage;
@@ -89,8 +90,6 @@ public sealed partial class GatewayServerService(
     public const int MaxValueLength = 8192;
 
     public const int MaxNameLength = 128;
-
-    public const int MaxUrlLength = 2048;
 
     public const string Masked = "***";
 
@@ -341,25 +340,9 @@ public sealed partial class GatewayServerService(
     }
 
     /// <summary>An upstream's address: absolute http or https, without user name or password (use a header).</summary>
-    public static string? UrlProblem(string? url)
-    {
-        if (string.IsNullOrEmpty(url))
-        {
-            return "is required for an http server: the server's Streamable HTTP endpoint, such as https://tools.example.com/mcp";
-        }
-
-        if (url.Length > MaxUrlLength)
-        {
-            return $"is {url.Length} characters long; at most {MaxUrlLength}";
-        }
-
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            return $"'{Shorten(url)}' is not an absolute http or https URL";
-        }
-
-        return uri.UserInfo.Length > 0 ? "must not hold a user name or password; give credentials in headers, which are kept secret" : null;
-    }
+    public static string? UrlProblem(string? url) => string.IsNullOrEmpty(url)
+        ? "is required for an http server: the server's Streamable HTTP endpoint, such as https://tools.example.com/mcp"
+        : WebhookUrls.Problem(url, credentialsInstead: "give credentials in headers, which are kept secret");
 
     private static Dictionary<string, string> Pairs(string field, IReadOnlyDictionary<string, string>? pairs, int max, Func<string, bool> validName, string nameRule)
     {

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -196,17 +197,21 @@ internal static class McpEndpoint
             return;
         }
 
+        // The limit holds for a chunked body too, which has no length up front.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = options.MaxRequestBytes;
+        }
+
         JsonRpcMessage? message;
         try
         {
-            var body = await ReadBoundedAsync(http.Request.Body, options.MaxRequestBytes, http.RequestAborted);
-            if (body is null)
-            {
-                await ErrorAsync(http, StatusCodes.Status413PayloadTooLarge, McpErrorCode.InvalidRequest, $"a message may be at most {options.MaxRequestBytes} bytes (Gateway:MaxRequestBytes)");
-                return;
-            }
-
-            message = JsonSerializer.Deserialize(body, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))) as JsonRpcMessage;
+            message = await JsonSerializer.DeserializeAsync(http.Request.Body, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)), http.RequestAborted) as JsonRpcMessage;
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await ErrorAsync(http, StatusCodes.Status413PayloadTooLarge, McpErrorCode.InvalidRequest, $"a message may be at most {options.MaxRequestBytes} bytes (Gateway:MaxRequestBytes)");
+            return;
         }
         catch (JsonException e)
         {
@@ -340,25 +345,6 @@ internal static class McpEndpoint
         http.Response.Headers.CacheControl = "no-cache,no-store";
         http.Response.Headers.ContentEncoding = "identity";
         http.Response.Headers["X-Accel-Buffering"] = "no";
-    }
-
-    /// <summary>The body, or null when it is longer than <paramref name="max"/> (a chunked body has no length up front).</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(Stream body, int max, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > max)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
     }
 
     private static async Task ErrorAsync(HttpContext http, int status, McpErrorCode code, string message, RequestId id = default)

@@ -49,6 +49,11 @@ public sealed class GatewayApprovalWaitTests
         Assert.DoesNotContain("shipped", text, StringComparison.Ordinal);
         var pending = await harness.Admin.GetStringAsync("/api/v1/approvals?status=pending&queue=ops", Ct);
         Assert.Contains("orders.lookup", pending, StringComparison.Ordinal);
+
+        // The same call again in the same session waits on the same request.
+        var again = await client.CallToolAsync("orders.lookup", new Dictionary<string, object?> { ["id"] = "P1" }, cancellationToken: Ct);
+        var request = System.Text.RegularExpressions.Regex.Match(text, "apr_[0-9a-z]+").Value;
+        Assert.Contains(request, string.Concat(again.Content.OfType<TextContentBlock>().Select(t => t.Text)), StringComparison.Ordinal);
     }
 
     private static async Task<string> CreateAgentKeyAsync(HttpClient admin, string name)

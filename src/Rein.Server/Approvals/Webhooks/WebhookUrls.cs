@@ -8,7 +8,10 @@ public static class WebhookUrls
 
     /// <summary>What is wrong with <paramref name="url"/>, or null when it is an absolute http or https address.
     /// The answer never repeats the URL: chat webhook URLs carry their credential in the path.</summary>
-    public static string? Problem(string? url, bool allowQuery = true)
+    /// <param name="url">The address.</param>
+    /// <param name="allowQuery">False when the address may not have a query.</param>
+    /// <param name="credentialsInstead">Where credentials go instead of the address's user name and password.</param>
+    public static string? Problem(string? url, bool allowQuery = true, string credentialsInstead = "receivers check the signature made with the secret instead")
     {
         if (string.IsNullOrEmpty(url))
         {
@@ -33,7 +36,7 @@ public static class WebhookUrls
 
         if (uri.UserInfo.Length > 0)
         {
-            return "must not contain a user name or password; receivers check the signature made with the secret instead";
+            return "must not contain a user name or password; " + credentialsInstead;
         }
 
         if (uri.Fragment.Length > 0 || url.Contains('#', StringComparison.Ordinal))
