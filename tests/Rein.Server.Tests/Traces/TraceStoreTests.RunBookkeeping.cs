@@ -53,7 +53,7 @@ public abstract partial class TraceStoreTests
         var done = (await RunAsync(trace)).Run;
 
         Assert.Equal(RunStatus.Running, early.Status);
-        Assert.Equal(T0 + (5000 * 1_000_000), early.StartUnixNano);
+        Assert.Equal(T0 + (5000L * 1_000_000), early.StartUnixNano);
         Assert.Equal(4000, early.DurationMs);
         Assert.Equal(RunStatus.Success, done.Status);
         Assert.Equal(T0, done.StartUnixNano);
