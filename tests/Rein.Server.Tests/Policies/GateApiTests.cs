@@ -408,7 +408,8 @@ public abstract class GateApiTests
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 using var detail = JsonDocument.Parse(last);
-                if (detail.RootElement.GetProperty("spans").GetArrayLength() >= spans)
+                // The run's summary, not the span list: the answer reads the two one after the other.
+                if (detail.RootElement.GetProperty("run").GetProperty("spans").GetInt32() >= spans && detail.RootElement.GetProperty("spans").GetArrayLength() >= spans)
                 {
                     return detail.RootElement.Clone();
                 }

@@ -61,6 +61,34 @@ public abstract partial class TraceStoreTests
     }
 
     [Fact]
+    public async Task Ingest_GateDecisionSpansFromRein_ADenialIsOneViolationAndNoErrorAndTheRunsTimesHold()
+    {
+        var trace = NewTraceId();
+        RawSpan Gate(int id, string effect, long startMs) => new()
+        {
+            TraceId = trace,
+            SpanId = SpanId(id),
+            ParentSpanId = SpanId(1),
+            Name = "rein.gate refund",
+            StartUnixNano = T0 + (startMs * 1_000_000),
+            EndUnixNano = T0 + ((startMs + 1) * 1_000_000),
+            Attributes = [new("rein.decision.effect", effect)],
+            Status = effect == "deny" ? SpanStatus.Error : SpanStatus.Unset,
+            Resource = [new("service.name", "rein")],
+            FromRein = true,
+        };
+
+        await SendAsync(Root(trace, durationMs: 100), Tool(trace, 1, 0, 10, "refund"));
+        await SendAsync(Gate(2, "deny", 12), Gate(3, "allow", 5000));
+        var run = (await RunAsync(trace)).Run;
+
+        Assert.Equal((0, 1), (run.Errors, run.Violations));
+        Assert.Equal(4, run.Spans);
+        Assert.Equal(100, run.DurationMs);
+        Assert.Equal(RunStatus.Success, run.Status);
+    }
+
+    [Fact]
     public async Task GetRunAsync_SpansMicrosecondsApartSentInReverse_ReadBackInStartOrderToTheNanosecond()
     {
         var trace = NewTraceId();
