@@ -67,11 +67,12 @@ public class TraceIngestPipelineBenchmarks
 /// <summary>
 /// <see cref="TraceStore.WriteAsync"/> of one 512-span request on SQLite (WAL, synchronous FULL, as the server runs
 /// it): duplicate check, inserts, run merge, commit. Every invocation writes new runs, so a fixed count of them is
-/// built ahead: 2 warm-up and 10 measured iterations of 4 invocations.
+/// built ahead: 2 warm-up and 10 measured iterations of 4 invocations. Not sealed: BenchmarkDotNet does not find
+/// sealed benchmark classes.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(RunStrategy.Monitoring, warmupCount: 2, iterationCount: 10, invocationCount: 4)]
-public sealed class TraceStoreWriteBenchmarks : IDisposable
+public class TraceStoreWriteBenchmarks : IDisposable
 {
     private const int Batches = (2 + 10) * 4;
     private string _directory = "";
@@ -108,6 +109,17 @@ public sealed class TraceStoreWriteBenchmarks : IDisposable
     [GlobalCleanup]
     public void Dispose()
     {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            return;
+        }
+
         _database?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         if (Directory.Exists(_directory))
         {

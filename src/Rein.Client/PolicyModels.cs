@@ -131,6 +131,8 @@ public sealed record BacktestExample(string DecisionId, DateTimeOffset At, strin
 /// <param name="ByChange">Changed decisions per recorded and new effect.</param>
 /// <param name="Examples">Some of the changed decisions.</param>
 /// <param name="Truncated">True when more decisions were recorded since <paramref name="Since"/> than the limit let replay.</param>
+/// <param name="Redemptions">Replayed calls that carried an approval token, replayed with it: a redeemed approval stays
+/// allowed unless the candidate denies the call; a refused token stays denied.</param>
 public sealed record PolicyBacktest(
     string Name,
     int Version,
@@ -142,7 +144,8 @@ public sealed record PolicyBacktest(
     IReadOnlyList<BacktestToolCount> ByTool,
     IReadOnlyList<BacktestChange> ByChange,
     IReadOnlyList<BacktestExample> Examples,
-    bool Truncated);
+    bool Truncated,
+    int Redemptions = 0);
 
 /// <summary>A problem in a pushed policy file, at a 1-based line and column.</summary>
 /// <param name="File">The file name sent with the push.</param>

@@ -19,16 +19,22 @@ public sealed record RunTokens(long Input, long Output, long CachedInput, long R
 /// <param name="Session">The session (conversation) the run belongs to.</param>
 /// <param name="User">The end user the agent acted for.</param>
 /// <param name="Status">One of <see cref="RunStatuses.All"/>.</param>
-/// <param name="StartedAt">When the earliest span started.</param>
-/// <param name="DurationMs">From the earliest start to the latest end, in milliseconds.</param>
+/// <param name="StartedAt">When the agent's earliest span started.</param>
+/// <param name="DurationMs">From the agent's earliest span start to its latest span end, in milliseconds; Rein's own
+/// spans (gate decisions, approvals, gateway calls) never stretch it.</param>
 /// <param name="Spans">How many spans the run has.</param>
 /// <param name="Steps">LLM and tool spans.</param>
 /// <param name="ToolCalls">Tool spans.</param>
-/// <param name="Errors">Spans with status error.</param>
+/// <param name="Errors">The agent's spans with status error, and gateway tool calls that failed after the gate allowed
+/// them; a denied call is a violation, not an error.</param>
 /// <param name="Tokens">Token counts.</param>
 /// <param name="Cost">US dollars; null when any span used a model with no price (unknown, not zero).</param>
 /// <param name="UnpricedSpans">Spans whose model has no price.</param>
 /// <param name="Redactions">Secrets the server redacted from the run's spans.</param>
+/// <param name="Violations">Calls the gate denied in the run (0 from servers older than this field).</param>
+/// <param name="StartUnixNano">When the run started, in nanoseconds since the Unix epoch (sent as a string; 0 from
+/// servers older than this field).</param>
+/// <param name="EndUnixNano">When the run ended, in nanoseconds since the Unix epoch (sent as a string).</param>
 public sealed record Run(
     string Id,
     string ProjectId,
@@ -47,7 +53,10 @@ public sealed record Run(
     RunTokens Tokens,
     decimal? Cost,
     int UnpricedSpans,
-    int Redactions);
+    int Redactions,
+    int Violations = 0,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.WriteAsString)] long StartUnixNano = 0,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.WriteAsString)] long EndUnixNano = 0);
 
 /// <summary>Token counts one span reported; null where it reported none.</summary>
 /// <param name="Input">Input tokens.</param>
@@ -90,6 +99,8 @@ public sealed record TraceSpanEvent(string Name, DateTimeOffset Time, IReadOnlyD
 /// <param name="DroppedAttributes">Attributes dropped by the sender or by the server's limits.</param>
 /// <param name="DroppedEvents">Events dropped.</param>
 /// <param name="TruncatedValues">Values cut at the server's length limit.</param>
+/// <param name="EndUnixNano">When the span ended, in nanoseconds since the Unix epoch (sent as a string; 0 from
+/// servers older than this field).</param>
 public sealed record TraceSpan(
     string SpanId,
     string? ParentSpanId,
@@ -117,7 +128,8 @@ public sealed record TraceSpan(
     int Redactions,
     int DroppedAttributes,
     int DroppedEvents,
-    int TruncatedValues);
+    int TruncatedValues,
+    [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.WriteAsString)] long EndUnixNano = 0);
 
 /// <summary>A run with all of its spans, ordered by start time.</summary>
 /// <param name="Run">The run.</param>
@@ -130,7 +142,8 @@ public sealed record RunDetails(Run Run, IReadOnlyList<TraceSpan> Spans);
 /// <param name="InputTokens">Input tokens over all the runs.</param>
 /// <param name="OutputTokens">Output tokens over all the runs.</param>
 /// <param name="Cost">US dollars; null when any run's cost is unknown.</param>
-public sealed record SessionTotals(int Runs, int Errors, long InputTokens, long OutputTokens, decimal? Cost);
+/// <param name="Violations">Calls the gate denied over all the runs.</param>
+public sealed record SessionTotals(int Runs, int Errors, long InputTokens, long OutputTokens, decimal? Cost, int Violations = 0);
 
 /// <summary>The runs of one session (conversation), oldest first.</summary>
 /// <param name="Id">The session id.</param>

@@ -93,6 +93,18 @@ public sealed class RunsClientTests(RunsClientFixture seeded) : IClassFixture<Ru
     }
 
     [Fact]
+    public async Task GetAsync_Run_ReadsTheExactTimesOfTheRunAndItsSpans()
+    {
+        var details = await Admin.Runs.GetAsync(seeded.First.TraceId, Ct);
+
+        var t0 = seeded.First.Start.ToUnixTimeMilliseconds() * 1_000_000;
+        Assert.Equal((t0, t0 + 1_000_000_000), (details.Run.StartUnixNano, details.Run.EndUnixNano));
+        var chat = Assert.Single(details.Spans, s => s.Kind == "llm");
+        Assert.Equal((t0 + 10_000_000, t0 + 210_000_000), (chat.StartUnixNano, chat.EndUnixNano));
+        Assert.Equal(0, details.Run.Violations);
+    }
+
+    [Fact]
     public async Task GetAsync_UnknownRun_Throws404()
     {
         var e = await Assert.ThrowsAsync<ReinApiException>(() => Admin.Runs.GetAsync(Guid.NewGuid().ToString("N"), Ct));

@@ -14,15 +14,25 @@ public sealed record RootSpan(string Name, SpanStatus Status, string? StatusMess
 /// What one batch of spans adds to one run (a trace). Every field is a sum, a min, a max, a ranked value or a set, so
 /// contributions merge in any order with the same result.
 /// </summary>
+/// <remarks>
+/// A run's times are the agent's: from the earliest start to the latest end of the spans the agent sent, its root and
+/// every descendant, however late they arrive. Rein's own spans (<see cref="Span.FromRein"/>) never move them, with
+/// one exception: a run nobody but Rein has reported yet takes the times of Rein's spans until the agent's first span
+/// arrives (<see cref="TimedByAgent"/>).
+/// </remarks>
 public sealed class RunContribution
 {
     public required string TraceId { get; init; }
 
-    /// <summary>Earliest span start in the batch.</summary>
+    /// <summary>Earliest start of the agent's spans in the batch; of Rein's when the batch holds none of the agent's.</summary>
     public long StartUnixNano { get; init; }
 
-    /// <summary>Latest span end in the batch.</summary>
+    /// <summary>Latest end of the agent's spans in the batch; of Rein's when the batch holds none of the agent's.</summary>
     public long EndUnixNano { get; init; }
+
+    /// <summary>True when the times come from the agent's spans. Agent times replace Rein's stand-in times and are
+    /// never moved by them.</summary>
+    public bool TimedByAgent { get; init; }
 
     public int Spans { get; init; }
 
@@ -31,8 +41,12 @@ public sealed class RunContribution
 
     public int ToolCalls { get; init; }
 
-    /// <summary>Spans with status Error.</summary>
+    /// <summary>The agent's spans with status Error, and gateway tool calls that failed although the gate let them
+    /// through. Rein's decisions and approvals are never errors.</summary>
     public int Errors { get; init; }
+
+    /// <summary>Calls the gate denied: Rein's decision spans with effect deny.</summary>
+    public int Violations { get; init; }
 
     public long InputTokens { get; init; }
 
@@ -101,10 +115,13 @@ public static class RunContributions
     {
         private long _start = long.MaxValue;
         private long _end = long.MinValue;
+        private long _reinStart = long.MaxValue;
+        private long _reinEnd = long.MinValue;
         private int _spans;
         private int _steps;
         private int _toolCalls;
         private int _errors;
+        private int _violations;
         private long _input;
         private long _output;
         private long _cached;
@@ -122,8 +139,17 @@ public static class RunContributions
 
         public void Add(Span span)
         {
-            _start = Math.Min(_start, span.StartUnixNano);
-            _end = Math.Max(_end, span.EndUnixNano);
+            if (span.FromRein)
+            {
+                _reinStart = Math.Min(_reinStart, span.StartUnixNano);
+                _reinEnd = Math.Max(_reinEnd, span.EndUnixNano);
+            }
+            else
+            {
+                _start = Math.Min(_start, span.StartUnixNano);
+                _end = Math.Max(_end, span.EndUnixNano);
+            }
+
             _spans++;
             if (span.Kind is StepKind.Llm or StepKind.Tool)
             {
@@ -139,7 +165,11 @@ public static class RunContributions
                 }
             }
 
-            if (span.Status == SpanStatus.Error)
+            if (span.FromRein)
+            {
+                AddRein(span);
+            }
+            else if (span.Status == SpanStatus.Error)
             {
                 _errors++;
             }
@@ -155,7 +185,10 @@ public static class RunContributions
             }
 
             _redactions += span.Redactions;
-            if (span.IsRoot && (_root is null || Earlier(span, _root)))
+
+            // A span of Rein's without a parent (the gate asked with a run id and no trace context) is not the run's
+            // root: it would rename the run, and fail it on a denial.
+            if (span.IsRoot && !span.FromRein && (_root is null || Earlier(span, _root)))
             {
                 _root = span;
             }
@@ -173,30 +206,66 @@ public static class RunContributions
             _outcome.Offer(span.Outcome, rank, span);
         }
 
-        public RunContribution Build() => new()
+        public RunContribution Build()
         {
-            TraceId = traceId,
-            StartUnixNano = _start,
-            EndUnixNano = _end,
-            Spans = _spans,
-            Steps = _steps,
-            ToolCalls = _toolCalls,
-            Errors = _errors,
-            InputTokens = _input,
-            OutputTokens = _output,
-            CachedInputTokens = _cached,
-            ReasoningTokens = _reasoning,
-            KnownCost = _cost,
-            UnpricedSpans = _unpriced,
-            Redactions = _redactions,
-            Agent = _agent.Value,
-            Release = _release.Value,
-            Session = _session.Value,
-            User = _user.Value,
-            Outcome = _outcome.Value,
-            Root = _root is null ? null : new RootSpan(_root.Name, _root.Status, _root.StatusMessage),
-            ToolNames = _tools is null ? [] : [.. _tools],
-        };
+            var timedByAgent = _start != long.MaxValue;
+            return new()
+            {
+                TraceId = traceId,
+                StartUnixNano = timedByAgent ? _start : _reinStart,
+                EndUnixNano = timedByAgent ? _end : _reinEnd,
+                TimedByAgent = timedByAgent,
+                Spans = _spans,
+                Steps = _steps,
+                ToolCalls = _toolCalls,
+                Errors = _errors,
+                Violations = _violations,
+                InputTokens = _input,
+                OutputTokens = _output,
+                CachedInputTokens = _cached,
+                ReasoningTokens = _reasoning,
+                KnownCost = _cost,
+                UnpricedSpans = _unpriced,
+                Redactions = _redactions,
+                Agent = _agent.Value,
+                Release = _release.Value,
+                Session = _session.Value,
+                User = _user.Value,
+                Outcome = _outcome.Value,
+                Root = _root is null ? null : new RootSpan(_root.Name, _root.Status, _root.StatusMessage),
+                ToolNames = _tools is null ? [] : [.. _tools],
+            };
+        }
+
+        /// <summary>A denial is a violation, once: on the gate's span. The gateway's tool span for the same call is not
+        /// an error as well; one the gate let through and that then failed is.</summary>
+        private void AddRein(Span span)
+        {
+            if (span.Kind == StepKind.Guardrail)
+            {
+                if (Text(span, SemanticConventions.DecisionEffect) == "deny")
+                {
+                    _violations++;
+                }
+            }
+            else if (span.Kind == StepKind.Tool && span.Status == SpanStatus.Error && Text(span, SemanticConventions.GatewayDecisionEffect) != "deny")
+            {
+                _errors++;
+            }
+        }
+
+        private static string? Text(Span span, string key)
+        {
+            foreach (var a in span.Attributes)
+            {
+                if (a.Key == key)
+                {
+                    return a.Value as string;
+                }
+            }
+
+            return null;
+        }
 
         // Earliest start first; the span id settles ties so the result does not depend on the order spans arrived in.
         internal static bool Earlier(Span a, Span b) =>

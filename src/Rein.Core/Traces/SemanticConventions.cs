@@ -78,6 +78,7 @@ internal static class SemanticConventions
 
     // Rein.
     public const string DecisionEffect = "rein.decision.effect";
+    public const string GatewayDecisionEffect = "rein.gateway.decision.effect";
     public const string ApprovalPrefix = "rein.approval.";
     public const string Release = "rein.release";
     public const string RunOutcome = "rein.run.outcome";

@@ -73,6 +73,12 @@ public sealed class RawSpan
     public string? ScopeName { get; init; }
 
     public string? ScopeVersion { get; init; }
+
+    /// <summary>
+    /// Rein wrote this span about something it did in the run (a gate decision, an approval, a gateway tool call).
+    /// Set only by Rein's own writers, never read from the wire: an exporter cannot claim it.
+    /// </summary>
+    public bool FromRein { get; init; }
 }
 
 /// <summary>Token counts a span reported; null where it reported none.</summary>
@@ -156,6 +162,13 @@ public sealed class Span
 
     /// <summary>Values cut at the length limit.</summary>
     public int TruncatedValues { get; init; }
+
+    /// <summary>
+    /// Rein wrote this span about something it did in the run (<see cref="RawSpan.FromRein"/>): it tells the run's story
+    /// but is never its root, never an error of the agent's, and never moves its times. Known while the span is
+    /// ingested; a span read back from storage says false.
+    /// </summary>
+    public bool FromRein { get; init; }
 
     public bool IsRoot => ParentSpanId is null;
 

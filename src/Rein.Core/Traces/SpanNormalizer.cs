@@ -79,6 +79,7 @@ public sealed class SpanNormalizer
             DroppedAttributes = counts.DroppedAttributes,
             DroppedEvents = counts.DroppedEvents,
             TruncatedValues = counts.Truncated,
+            FromRein = raw.FromRein,
         };
     }
 

@@ -19,6 +19,9 @@ internal sealed class ApprovalRequests(ApprovalsOptions options, IApprovalEvents
     /// <summary>The reason rule of every refused token.</summary>
     public const string InvalidTokenRule = "approval.invalid_token";
 
+    /// <summary>The reason rule added when the policy denies a call whose token is valid: the token stays unused.</summary>
+    public const string UnusedTokenRule = "approval.not_used";
+
     /// <summary>Opens a request for a decision (or finds the one the same run already opened for the same call).</summary>
     public async Task<ApprovalHint> OpenAsync(
         DbConnection c, DbTransaction t, string projectId, GateCall call, string argsHash, Decided decided, string decisionId, string evidence, string? traceId, DateTimeOffset now)
@@ -41,6 +44,7 @@ internal sealed class ApprovalRequests(ApprovalsOptions options, IApprovalEvents
             Status = ApprovalStatuses.Pending,
             Severity = decided.Severity.ToName(),
             CreatedAt = nowMs,
+            CreatedNs = Policies.DecisionSpans.UnixNanos(now),
             ExpiresAt = nowMs + (long)expiry.TotalMilliseconds,
             DecisionId = decisionId,
             Agent = call.Agent,
@@ -119,6 +123,11 @@ internal sealed class ApprovalRequests(ApprovalsOptions options, IApprovalEvents
 
         return new TokenCheck(request, null);
     }
+
+    /// <summary>The ids of the decisions that redeemed an approval token since <paramref name="sinceMs"/> (at most
+    /// <paramref name="limit"/>, oldest first), for a backtest to replay them as redemptions.</summary>
+    public static async Task<HashSet<string>> RedemptionsSinceAsync(DbConnection c, string projectId, long sinceMs, int limit) =>
+        [.. await ApprovalStore.TokenDecisionsSinceAsync(c, projectId, sinceMs, limit)];
 
     /// <summary>Uses the token for a decision; false when a concurrent decision used it first.</summary>
     public static Task<bool> UseTokenAsync(DbConnection c, DbTransaction t, ApprovalRow request, string decisionId, long nowMs) =>

@@ -42,6 +42,9 @@ internal static class ApprovalSpans
         }
 
         var refused = outcome is ApprovalOutcomes.Rejected or ApprovalOutcomes.Expired;
+
+        // Opened in the millisecond its caller's span started, a request must not start before that span.
+        var start = row.CreatedNs ?? (row.CreatedAt * 1_000_000);
         return new RawSpan
         {
             TraceId = traceId,
@@ -49,13 +52,14 @@ internal static class ApprovalSpans
             ParentSpanId = row.ParentSpanId,
             Name = "rein.approval " + row.Tool,
             Kind = 1,
-            StartUnixNano = row.CreatedAt * 1_000_000,
-            EndUnixNano = decidedAt * 1_000_000,
+            StartUnixNano = start,
+            EndUnixNano = Math.Max(start, decidedAt * 1_000_000),
             Attributes = attributes,
             Status = refused ? SpanStatus.Error : SpanStatus.Unset,
             StatusMessage = refused ? $"approval {outcome}" : null,
             Resource = [new("service.name", "rein")],
             ScopeName = "rein.approvals",
+            FromRein = true,
         };
     }
 }

@@ -44,6 +44,9 @@ internal sealed class ApprovalRow
     public long? TokenUsedAt { get; set; }
     public string? TokenDecisionId { get; set; }
 
+    /// <summary><see cref="CreatedAt"/> in Unix nanoseconds, to the clock's precision; null for rows older than it.</summary>
+    public long? CreatedNs { get; set; }
+
     public ApprovalRow Copy() => (ApprovalRow)MemberwiseClone();
 }
 
@@ -80,7 +83,7 @@ internal static class ApprovalStore
         "project_id, id, queue, status, severity, created_at, expires_at, decided_at, decided_by, decided_by_name, note, outcome, " +
         "decision_id, agent, release, run_id, session_id, principal_id, tool, server, policy_name, policy_version, policy_hash, rule, message, " +
         "args_hash, evidence, trace_id, parent_span_id, approved_args, approved_args_hash, token_hash, token_protected, token_expires_at, " +
-        "token_used_at, token_decision_id";
+        "token_used_at, token_decision_id, created_ns";
 
     /// <summary>The severities in inbox order (highest first) as SQL: most urgent first, then oldest.</summary>
     private const string SeverityRank = "CASE severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END";
@@ -91,7 +94,7 @@ internal static class ApprovalStore
             INSERT INTO approval_requests ({Columns})
             VALUES (@ProjectId, @Id, @Queue, @Status, @Severity, @CreatedAt, @ExpiresAt, NULL, NULL, NULL, NULL, NULL,
                     @DecisionId, @Agent, @Release, @RunId, @SessionId, @PrincipalId, @Tool, @Server, @PolicyName, @PolicyVersion, @PolicyHash,
-                    @Rule, @Message, @ArgsHash, @Evidence, @TraceId, @ParentSpanId, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+                    @Rule, @Message, @ArgsHash, @Evidence, @TraceId, @ParentSpanId, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @CreatedNs)
             """,
             row,
             t);
@@ -129,6 +132,16 @@ internal static class ApprovalStore
             """,
             new { projectId, id, now, decisionId },
             t) == 1;
+
+    /// <summary>The decisions that used a token since <paramref name="sinceMs"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    public static async Task<List<string>> TokenDecisionsSinceAsync(DbConnection c, string projectId, long sinceMs, int limit) =>
+        (await c.QueryAsync<string>(
+            """
+            SELECT token_decision_id FROM approval_requests
+            WHERE project_id = @projectId AND token_used_at >= @sinceMs AND token_decision_id IS NOT NULL
+            ORDER BY token_used_at LIMIT @limit
+            """,
+            new { projectId, sinceMs, limit })).AsList();
 
     /// <summary>Decides a pending request; false when it is no longer pending (decided by someone else meanwhile).</summary>
     public static async Task<bool> DecideAsync(DbConnection c, DbTransaction t, string projectId, string id, ApprovalDecisionWrite d) =>

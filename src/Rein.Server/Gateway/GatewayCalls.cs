@@ -575,6 +575,7 @@ internal sealed class GatewayCalls(
                 StatusMessage = Error is { Length: > 500 } e ? e[..500] + "…" : Error,
                 Resource = [new("service.name", "rein")],
                 ScopeName = "rein.gateway",
+                FromRein = true,
             };
         }
     }

@@ -3,6 +3,7 @@ using Rein.Core.Expressions;
 using Rein.Core.Identity;
 using Rein.Core.Policies;
 using Rein.Server.Identity;
+using Rein.Server.Storage;
 
 namespace Rein.Server.Policies;
 
@@ -12,6 +13,12 @@ namespace Rein.Server.Policies;
 /// reading a redacted argument sees <c>[REDACTED]</c>; with the run's state at the time (steps, counts, cost, tools
 /// called). Decisions made by a kill switch are left out: a kill switch decides before any policy.
 /// </summary>
+/// <remarks>
+/// A call that carried an approval token is replayed as what it was, as the gate would decide it with the token: a
+/// redeemed approval (or one left unused because the policy denied the call) is allowed unless the candidate denies the
+/// call outright (a person's approval never overrides a deny); a token the gate refused stays denied, whatever the
+/// version. Replaying them without their token would report every redemption as a change back to require_approval.
+/// </remarks>
 public sealed class Backtest
 {
     public const int DefaultLimit = 10_000;
@@ -21,13 +28,15 @@ public sealed class Backtest
 
     private readonly GateStore _store;
     private readonly PolicyCatalog _catalog;
+    private readonly ReinDatabase _database;
     private readonly GateOptions _options;
     private readonly TimeProvider _time;
 
-    internal Backtest(GateStore store, PolicyCatalog catalog, GateOptions options, TimeProvider time)
+    internal Backtest(GateStore store, PolicyCatalog catalog, ReinDatabase database, GateOptions options, TimeProvider time)
     {
         _store = store;
         _catalog = catalog;
+        _database = database;
         _options = options;
         _time = time;
     }
@@ -58,10 +67,13 @@ public sealed class Backtest
 
         var since = request.Since ?? _time.GetUtcNow().AddHours(-24);
         var rows = await _store.SinceAsync(caller.ProjectId, since.ToUnixTimeMilliseconds(), limit + 1, cancellationToken);
+        var redeemed = await _database.ReadAsync(
+            c => Approvals.ApprovalRequests.RedemptionsSinceAsync(c, caller.ProjectId, since.ToUnixTimeMilliseconds(), limit + 1), cancellationToken);
         var truncated = rows.Count > limit;
         var considered = 0;
         var changed = 0;
         var errors = 0;
+        var tokens = 0;
         var byRule = new Dictionary<string, int>(StringComparer.Ordinal);
         var byTool = new Dictionary<string, int>(StringComparer.Ordinal);
         var byChange = new Dictionary<(string, string), int>();
@@ -80,7 +92,19 @@ public sealed class Backtest
                 errors++;
             }
 
-            var after = decision.Effect.ToName();
+            var effect = decision.Effect;
+            if (redeemed.Contains(row.Id) || row.Reasons.Contains(UnusedToken, StringComparison.Ordinal))
+            {
+                tokens++;
+                effect = effect == Effect.Deny ? Effect.Deny : Effect.Allow;
+            }
+            else if (row.Reasons.Contains(RefusedToken, StringComparison.Ordinal))
+            {
+                tokens++;
+                effect = Effect.Deny;
+            }
+
+            var after = effect.ToName();
             if (after == row.Effect)
             {
                 continue;
@@ -103,8 +127,15 @@ public sealed class Backtest
             [.. byTool.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => new BacktestToolCount(p.Key, p.Value))],
             [.. byChange.OrderByDescending(p => p.Value).Select(p => new BacktestChange(p.Key.Item1, p.Key.Item2, p.Value))],
             examples,
-            truncated);
+            truncated,
+            tokens);
     }
+
+    /// <summary>How the log writes the reason of a call whose approval token the gate refused.</summary>
+    private const string RefusedToken = "\"rule\":\"" + Approvals.ApprovalRequests.InvalidTokenRule + "\"";
+
+    /// <summary>How the log writes the reason of a call whose valid token was left unused because the policy denied it.</summary>
+    private const string UnusedToken = "\"rule\":\"" + Approvals.ApprovalRequests.UnusedTokenRule + "\"";
 
     private static GateInput Replay(StoredDecision row)
     {

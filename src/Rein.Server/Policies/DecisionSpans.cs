@@ -30,7 +30,7 @@ internal sealed class DecisionSpans(TraceIngest ingest, ILogger<DecisionSpans> l
         {
             if (outcomes[i].Row is { TraceId: { } traceId } row)
             {
-                _queue.Writer.TryWrite((group[i].Caller, Build(group[i].Call, outcomes[i].Decision, row, traceId)));
+                _queue.Writer.TryWrite((group[i].Caller, Build(group[i].Call, outcomes[i].Decision, row, traceId, UnixNanos(group[i].Queued))));
             }
         }
     }
@@ -38,10 +38,18 @@ internal sealed class DecisionSpans(TraceIngest ingest, ILogger<DecisionSpans> l
     /// <summary>Queues one span Rein writes about a run (an approval's decision); false when the queue is full.</summary>
     public bool Enqueue(Caller caller, RawSpan span) => _queue.Writer.TryWrite((caller, span));
 
-    internal static RawSpan Build(GateCall call, GateDecision decision, DecisionRow row, string traceId)
+    /// <summary>Time to the clock's precision (100 ns), not the decision log's milliseconds: a decision asked in the
+    /// millisecond its caller's span started must not start before it, nor before a sibling asked earlier.</summary>
+    internal static long UnixNanos(DateTimeOffset at) => (at.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * TimeSpan.NanosecondsPerTick;
+
+    /// <param name="call">The call decided.</param>
+    /// <param name="decision">The answer.</param>
+    /// <param name="row">The decision as logged.</param>
+    /// <param name="traceId">The run's trace.</param>
+    /// <param name="start">When the gate took the call, in Unix nanoseconds; the span lasts the decision's latency.</param>
+    internal static RawSpan Build(GateCall call, GateDecision decision, DecisionRow row, string traceId, long start)
     {
-        var end = row.At * 1_000_000;
-        var start = end - (row.LatencyUs * 1_000);
+        var end = start + (row.LatencyUs * 1_000);
         var attributes = new List<SpanAttribute>
         {
             new("rein.decision.effect", decision.Effect),
@@ -93,6 +101,7 @@ internal sealed class DecisionSpans(TraceIngest ingest, ILogger<DecisionSpans> l
             StatusMessage = decision.EffectValue == Core.Policies.Effect.Deny ? "denied by the gate" : null,
             Resource = [new("service.name", "rein")],
             ScopeName = "rein.gate",
+            FromRein = true,
         };
     }
 

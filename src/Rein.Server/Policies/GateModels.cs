@@ -136,4 +136,5 @@ public sealed record BacktestResponse(
     IReadOnlyList<BacktestToolCount> ByTool,
     IReadOnlyList<BacktestChange> ByChange,
     IReadOnlyList<BacktestExample> Examples,
-    bool Truncated);
+    bool Truncated,
+    int Redemptions);

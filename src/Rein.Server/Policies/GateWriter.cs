@@ -37,7 +37,11 @@ internal sealed class GateWriter(
     /// <summary>A run's rows older than its kept calls are deleted in steps of this many.</summary>
     internal const int TrimEvery = 64;
 
-    internal sealed record Pending(Caller Caller, GateCall Call, GateInput Input, string ArgsHash, long Started, TaskCompletionSource<GateOutcome> Done);
+    internal sealed record Pending(Caller Caller, GateCall Call, GateInput Input, string ArgsHash, long Started, TaskCompletionSource<GateOutcome> Done)
+    {
+        /// <summary>When the writer took the call, to the clock's precision: the start of the decision's span.</summary>
+        public DateTimeOffset Queued { get; init; }
+    }
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, GateRules> _rules = new(StringComparer.Ordinal);
@@ -50,6 +54,7 @@ internal sealed class GateWriter(
     /// <exception cref="GateUnavailableException">The queue is full, the server is stopping or the commit timed out.</exception>
     public async Task<GateOutcome> DecideAsync(Pending pending, CancellationToken cancellationToken)
     {
+        pending = pending with { Queued = time.GetUtcNow() };
         var queued = Interlocked.Increment(ref _queued);
         if (queued > options.QueueCapacity)
         {
@@ -288,7 +293,7 @@ internal sealed class GateWriter(
         var request = check.Request!;
         if (effect == Effect.Deny)
         {
-            return (Effect.Deny, [.. reasons, new DecisionReason("approval.not_used", $"the approval token of {request.Id} was not used: the policy denies this call")]);
+            return (Effect.Deny, [.. reasons, new DecisionReason(Approvals.ApprovalRequests.UnusedTokenRule, $"the approval token of {request.Id} was not used: the policy denies this call")]);
         }
 
         return await Approvals.ApprovalRequests.UseTokenAsync(c, t, request, decisionId, nowMs)

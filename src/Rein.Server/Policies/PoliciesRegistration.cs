@@ -28,7 +28,8 @@ public static class PoliciesRegistration
         services.AddSingleton(sp => new GateService(sp.GetRequiredService<GateWriter>()));
         services.AddSingleton(sp => new DecisionLog(sp.GetRequiredService<GateStore>()));
         services.AddSingleton(sp => new Backtest(
-            sp.GetRequiredService<GateStore>(), sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<GateOptions>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<GateStore>(), sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<Storage.ReinDatabase>(), sp.GetRequiredService<GateOptions>(),
+            sp.GetRequiredService<TimeProvider>()));
         return rein;
     }
 

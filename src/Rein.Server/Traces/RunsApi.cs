@@ -9,7 +9,8 @@ namespace Rein.Server.Traces;
 
 public sealed record RunTokensResponse(long Input, long Output, long CachedInput, long Reasoning);
 
-/// <summary>A run as the API answers it. <see cref="Cost"/> is null when any span used a model with no price.</summary>
+/// <summary>A run as the API answers it. <see cref="Cost"/> is null when any span used a model with no price. The exact
+/// times are strings of Unix nanoseconds (a JSON number cannot hold them).</summary>
 public sealed record RunResponse(
     string Id,
     string ProjectId,
@@ -28,7 +29,10 @@ public sealed record RunResponse(
     RunTokensResponse Tokens,
     decimal? Cost,
     int UnpricedSpans,
-    int Redactions)
+    int Redactions,
+    int Violations,
+    string StartUnixNano,
+    string EndUnixNano)
 {
     public static RunResponse From(RunSummary run)
     {
@@ -37,7 +41,8 @@ public sealed record RunResponse(
             run.Id, run.ProjectId, run.Name, run.Agent, run.Release, run.Session, run.User, run.Status, run.StartedAt, run.DurationMs,
             run.Spans, run.Steps, run.ToolCalls, run.Errors,
             new RunTokensResponse(run.InputTokens, run.OutputTokens, run.CachedInputTokens, run.ReasoningTokens),
-            run.Cost, run.UnpricedSpans, run.Redactions);
+            run.Cost, run.UnpricedSpans, run.Redactions, run.Violations,
+            run.StartUnixNano.ToString(CultureInfo.InvariantCulture), run.EndUnixNano.ToString(CultureInfo.InvariantCulture));
     }
 }
 
@@ -45,8 +50,8 @@ public sealed record SpanTokensResponse(long? Input, long? Output, long? CachedI
 
 public sealed record SpanEventResponse(string Name, string Time, AttributeMap Attributes);
 
-/// <summary>A span as the API answers it: times as ISO 8601 with microseconds plus the exact nanoseconds as a string
-/// (a JSON number loses them past 2^53), attributes as plain JSON values.</summary>
+/// <summary>A span as the API answers it: times as ISO 8601 with microseconds plus the exact start and end in
+/// nanoseconds as strings (a JSON number loses them past 2^53), attributes as plain JSON values.</summary>
 public sealed record SpanResponse(
     string SpanId,
     string? ParentSpanId,
@@ -74,7 +79,8 @@ public sealed record SpanResponse(
     int Redactions,
     int DroppedAttributes,
     int DroppedEvents,
-    int TruncatedValues)
+    int TruncatedValues,
+    string EndUnixNano)
 {
     public static SpanResponse From(Span span)
     {
@@ -88,14 +94,15 @@ public sealed record SpanResponse(
             new AttributeMap(span.Attributes),
             [.. span.Events.Select(e => new SpanEventResponse(e.Name, SpanTimes.Iso(e.TimeUnixNano), new AttributeMap(e.Attributes)))],
             new AttributeMap(span.Resource),
-            span.ScopeName, span.Redactions, span.DroppedAttributes, span.DroppedEvents, span.TruncatedValues);
+            span.ScopeName, span.Redactions, span.DroppedAttributes, span.DroppedEvents, span.TruncatedValues,
+            span.EndUnixNano.ToString(CultureInfo.InvariantCulture));
     }
 }
 
 public sealed record RunDetailResponse(RunResponse Run, IReadOnlyList<SpanResponse> Spans);
 
 /// <summary>What a session's runs add up to. <see cref="Cost"/> is null when any run's cost is unknown.</summary>
-public sealed record SessionTotalsResponse(int Runs, int Errors, long InputTokens, long OutputTokens, decimal? Cost);
+public sealed record SessionTotalsResponse(int Runs, int Errors, long InputTokens, long OutputTokens, decimal? Cost, int Violations);
 
 public sealed record SessionResponse(string Id, IReadOnlyList<RunResponse> Runs, bool Truncated, SessionTotalsResponse Totals)
 {
@@ -108,7 +115,8 @@ public sealed record SessionResponse(string Id, IReadOnlyList<RunResponse> Runs,
             runs.Sum(r => r.Errors),
             runs.Sum(r => r.InputTokens),
             runs.Sum(r => r.OutputTokens),
-            runs.Any(r => r.Cost is null) ? null : runs.Sum(r => r.KnownCost));
+            runs.Any(r => r.Cost is null) ? null : runs.Sum(r => r.KnownCost),
+            runs.Sum(r => r.Violations));
         return new(session.Id, [.. runs.Select(RunResponse.From)], session.Truncated, totals);
     }
 }

@@ -37,8 +37,11 @@ public sealed record RunSummary
 
     public DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>The earliest start of the agent's spans (of Rein's own while none of the agent's has arrived).</summary>
     public long StartUnixNano { get; init; }
 
+    /// <summary>The latest end of the agent's spans: Rein's own spans, such as a gate decision after the run ended,
+    /// never stretch it.</summary>
     public long EndUnixNano { get; init; }
 
     public double DurationMs => Math.Max(0, EndUnixNano - StartUnixNano) / 1e6;
@@ -50,8 +53,12 @@ public sealed record RunSummary
 
     public int ToolCalls { get; init; }
 
-    /// <summary>Spans with status error.</summary>
+    /// <summary>The agent's spans with status error, and gateway tool calls that failed although the gate allowed
+    /// them. A denied call is a violation, not an error.</summary>
     public int Errors { get; init; }
+
+    /// <summary>Calls the gate denied in the run.</summary>
+    public int Violations { get; init; }
 
     public long InputTokens { get; init; }
 

@@ -24,6 +24,7 @@ internal sealed partial class TraceStore
         public int Steps { get; set; }
         public int ToolCalls { get; set; }
         public int Errors { get; set; }
+        public int Violations { get; set; }
         public long InputTokens { get; set; }
         public long OutputTokens { get; set; }
         public long CachedInputTokens { get; set; }
@@ -55,6 +56,7 @@ internal sealed partial class TraceStore
             Steps = Steps,
             ToolCalls = ToolCalls,
             Errors = Errors,
+            Violations = Violations,
             InputTokens = InputTokens,
             OutputTokens = OutputTokens,
             CachedInputTokens = CachedInputTokens,

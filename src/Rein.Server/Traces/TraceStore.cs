@@ -29,7 +29,7 @@ internal sealed partial class TraceStore(ReinDatabase database)
 
     private const string RunColumns =
         "trace_id, name, root_seen, root_status, agent, release, session_id, user_id, outcome, start_ns, end_ns, spans, steps, tool_calls, " +
-        "errors, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, known_cost, unpriced_spans, redactions";
+        "errors, violations, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, known_cost, unpriced_spans, redactions";
 
     /// <summary>Bound on ids in one IN list, well under both engines' parameter limits.</summary>
     private const int InListChunk = 500;
@@ -267,13 +267,24 @@ internal sealed partial class TraceStore(ReinDatabase database)
         string Ranked(string column, string rank) =>
             $"{column} = CASE WHEN excluded.{rank} > runs.{rank} THEN excluded.{column} ELSE runs.{column} END, {rank} = {Max("runs." + rank, "excluded." + rank)}";
         var rootSeen = IsPostgres ? "excluded.root_seen" : "excluded.root_seen = 1";
+
+        // Times from the agent's spans replace the ones Rein's own spans stood in with, and are never moved by them.
+        string Time(string column, Func<string, string, string> merge)
+        {
+            var (incoming, stored) = IsPostgres
+                ? ("excluded.timed_by_agent", "runs.timed_by_agent")
+                : ("excluded.timed_by_agent = 1", "runs.timed_by_agent = 1");
+            return $"{column} = CASE WHEN {incoming} AND NOT {stored} THEN excluded.{column} " +
+                $"WHEN {stored} AND NOT {incoming} THEN runs.{column} ELSE {merge("runs." + column, "excluded." + column)} END";
+        }
+
         var sql = $"""
             INSERT INTO runs (project_id, trace_id, name, root_seen, root_status, agent, agent_rank, release, release_rank, session_id, session_rank,
-                user_id, user_rank, outcome, outcome_rank, start_ns, end_ns, spans, steps, tool_calls, errors, input_tokens, output_tokens,
-                cached_input_tokens, reasoning_tokens, known_cost, unpriced_spans, redactions, created_at, updated_at)
+                user_id, user_rank, outcome, outcome_rank, start_ns, end_ns, timed_by_agent, spans, steps, tool_calls, errors, violations,
+                input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, known_cost, unpriced_spans, redactions, created_at, updated_at)
             VALUES (@projectId, @traceId, @name, @rootSeen, @rootStatus, @agent, @agentRank, @release, @releaseRank, @session, @sessionRank,
-                @user, @userRank, @outcome, @outcomeRank, @start, @end, @spans, @steps, @toolCalls, @errors, @inputTokens, @outputTokens,
-                @cachedInputTokens, @reasoningTokens, @knownCost, @unpricedSpans, @redactions, @now, @now)
+                @user, @userRank, @outcome, @outcomeRank, @start, @end, @timedByAgent, @spans, @steps, @toolCalls, @errors, @violations,
+                @inputTokens, @outputTokens, @cachedInputTokens, @reasoningTokens, @knownCost, @unpricedSpans, @redactions, @now, @now)
             ON CONFLICT (project_id, trace_id) DO UPDATE SET
                 name = CASE WHEN {rootSeen} THEN excluded.name ELSE runs.name END,
                 root_status = CASE WHEN {rootSeen} THEN excluded.root_status ELSE runs.root_status END,
@@ -283,12 +294,14 @@ internal sealed partial class TraceStore(ReinDatabase database)
                 {Ranked("session_id", "session_rank")},
                 {Ranked("user_id", "user_rank")},
                 {Ranked("outcome", "outcome_rank")},
-                start_ns = {Min("runs.start_ns", "excluded.start_ns")},
-                end_ns = {Max("runs.end_ns", "excluded.end_ns")},
+                {Time("start_ns", Min)},
+                {Time("end_ns", Max)},
+                timed_by_agent = {(IsPostgres ? "runs.timed_by_agent OR excluded.timed_by_agent" : Max("runs.timed_by_agent", "excluded.timed_by_agent"))},
                 spans = runs.spans + excluded.spans,
                 steps = runs.steps + excluded.steps,
                 tool_calls = runs.tool_calls + excluded.tool_calls,
                 errors = runs.errors + excluded.errors,
+                violations = runs.violations + excluded.violations,
                 input_tokens = runs.input_tokens + excluded.input_tokens,
                 output_tokens = runs.output_tokens + excluded.output_tokens,
                 cached_input_tokens = runs.cached_input_tokens + excluded.cached_input_tokens,
@@ -317,10 +330,12 @@ internal sealed partial class TraceStore(ReinDatabase database)
             outcomeRank = c.Outcome?.Rank ?? -1,
             start = c.StartUnixNano,
             end = c.EndUnixNano,
+            timedByAgent = c.TimedByAgent,
             spans = c.Spans,
             steps = c.Steps,
             toolCalls = c.ToolCalls,
             errors = c.Errors,
+            violations = c.Violations,
             inputTokens = c.InputTokens,
             outputTokens = c.OutputTokens,
             cachedInputTokens = c.CachedInputTokens,

@@ -124,6 +124,11 @@ public static class PolicyActivationCommands
                 output.Line($"{CliOutput.Plural(result.Errors, "replay")} hit an evaluation error (decided deny, fail closed).");
             }
 
+            if (result.Redemptions > 0)
+            {
+                output.Line($"{CliOutput.Plural(result.Redemptions, "call")} with an approval token replayed with their token: approved calls stay allowed unless this version denies them.");
+            }
+
             if (result.Truncated)
             {
                 output.Note("More decisions were recorded in that time than the server replays at once; --since closer to now covers them all.");

@@ -61,8 +61,8 @@ public static class RunText
     public static string TailLine(Run run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return string.Join(
-            "  ",
+        string[] parts =
+        [
             CliOutput.Time(run.StartedAt),
             run.Id,
             run.Status.PadRight(9),
@@ -71,6 +71,9 @@ public static class RunText
             CliOutput.Plural(run.Steps, "step"),
             Tokens(run.Tokens.Input, run.Tokens.Output) + " tokens",
             Cost(run.Cost),
-            run.Errors > 0 ? CliOutput.Plural(run.Errors, "error") : "").TrimEnd();
+            run.Errors > 0 ? CliOutput.Plural(run.Errors, "error") : "",
+            run.Violations > 0 ? CliOutput.Plural(run.Violations, "violation") : "",
+        ];
+        return string.Join("  ", parts.Where(p => p.Length > 0));
     }
 }

@@ -249,7 +249,8 @@ public static class RunsCommand
         }
 
         yield return $"  started     {CliOutput.Time(run.StartedAt)}, took {RunText.Duration(run.DurationMs)}";
-        yield return $"  spans       {run.Spans.ToString(CultureInfo.InvariantCulture)}: {CliOutput.Plural(run.Steps, "step")}, {CliOutput.Plural(run.ToolCalls, "tool call")}, {CliOutput.Plural(run.Errors, "error")}";
+        yield return $"  spans       {run.Spans.ToString(CultureInfo.InvariantCulture)}: {CliOutput.Plural(run.Steps, "step")}, {CliOutput.Plural(run.ToolCalls, "tool call")}, {CliOutput.Plural(run.Errors, "error")}" +
+            (run.Violations > 0 ? $", {CliOutput.Plural(run.Violations, "violation")} (calls the gate denied)" : "");
         yield return string.Create(CultureInfo.InvariantCulture, $"  tokens      {run.Tokens.Input} in, {run.Tokens.Output} out, {run.Tokens.CachedInput} cached, {run.Tokens.Reasoning} reasoning");
         yield return run.Cost is null
             ? $"  cost        ? ({CliOutput.Plural(run.UnpricedSpans, "span")} used a model with no price)"

@@ -26,7 +26,9 @@ public sealed class RunContributionsTests
         decimal? cost = null,
         bool costUnknown = false,
         int redactions = 0,
-        string name = "span") => new()
+        string name = "span",
+        bool fromRein = false,
+        params SpanAttribute[] attributes) => new()
         {
             TraceId = trace,
             SpanId = spanId,
@@ -48,7 +50,14 @@ public sealed class RunContributionsTests
             Cost = cost,
             CostUnknown = costUnknown,
             Redactions = redactions,
+            FromRein = fromRein,
+            Attributes = attributes,
         };
+
+    /// <summary>The gate's span for a decision, as Rein writes it: a guardrail step, an error when it denies.</summary>
+    private static Span Gate(string spanId, string effect, string? parent = "ffffffffffffffff", long start = 100, long end = 200) =>
+        S(spanId, parent, StepKind.Guardrail, start, end, status: effect == "deny" ? SpanStatus.Error : SpanStatus.Unset, name: "rein.gate refund",
+            fromRein: true, attributes: new SpanAttribute("rein.decision.effect", effect));
 
     [Fact]
     public void From_OneBatch_SumsCountsTokensAndCost()
@@ -139,6 +148,81 @@ public sealed class RunContributionsTests
 
         Assert.Equal("first", Assert.Single(RunContributions.From(spans)).Session!.Value.Value);
         Assert.Equal("first", Assert.Single(RunContributions.From([.. spans.Reverse()])).Session!.Value.Value);
+    }
+
+    [Fact]
+    public void From_ReinSpanWithoutParent_IsNotTheRoot()
+    {
+        var c = Assert.Single(RunContributions.From([Gate("g", "deny", parent: null)]));
+
+        Assert.Null(c.Root);
+        Assert.NotEqual(3, c.Agent?.Rank);
+    }
+
+    [Fact]
+    public void From_ReinSpanWithoutParentBesideTheRoot_TheAgentsRootNamesTheRunEvenWhenLater()
+    {
+        var c = Assert.Single(RunContributions.From([Gate("g", "deny", parent: null, start: 10), S("r", parent: null, name: "invoke_agent support", start: 50, status: SpanStatus.Ok)]));
+
+        Assert.Equal(new RootSpan("invoke_agent support", SpanStatus.Ok, null), c.Root);
+    }
+
+    [Fact]
+    public void From_GateDenial_IsOneViolationAndNoError()
+    {
+        var c = Assert.Single(RunContributions.From([Gate("1", "deny"), Gate("2", "allow"), Gate("3", "require_approval")]));
+
+        Assert.Equal(1, c.Violations);
+        Assert.Equal(0, c.Errors);
+    }
+
+    [Fact]
+    public void From_GatewayToolCallTheGateDenied_IsNoError_OneThatFailedAfterTheGateAllowedItIs()
+    {
+        Span Call(string id, string effect) => S(id, kind: StepKind.Tool, tool: "refund", status: SpanStatus.Error, fromRein: true,
+            attributes: [new("gen_ai.operation.name", "execute_tool"), new("rein.gateway.decision.effect", effect)]);
+
+        var c = Assert.Single(RunContributions.From([Call("1", "deny"), Gate("2", "deny", parent: "1"), Call("3", "allow")]));
+
+        Assert.Equal(1, c.Errors);
+        Assert.Equal(1, c.Violations);
+        Assert.Equal(2, c.ToolCalls);
+    }
+
+    [Fact]
+    public void From_ApprovalRejectedBySomeone_IsNoError()
+    {
+        var c = Assert.Single(RunContributions.From([S("1", kind: StepKind.Approval, status: SpanStatus.Error, fromRein: true)]));
+
+        Assert.Equal(0, c.Errors);
+        Assert.Equal(0, c.Violations);
+    }
+
+    [Fact]
+    public void From_AgentSpanWithErrorStatus_IsStillAnError()
+    {
+        var c = Assert.Single(RunContributions.From([S("1", kind: StepKind.Guardrail, status: SpanStatus.Error, attributes: new SpanAttribute("rein.decision.effect", "deny"))]));
+
+        Assert.Equal(1, c.Errors);
+        Assert.Equal(0, c.Violations);
+    }
+
+    [Fact]
+    public void From_ReinSpansBesideTheAgents_DoNotMoveTheRunsTimes()
+    {
+        var c = Assert.Single(RunContributions.From([S("r", parent: null, start: 100, end: 102), Gate("g", "deny", start: 50, end: 1_200_000_000)]));
+
+        Assert.True(c.TimedByAgent);
+        Assert.Equal((100, 102), (c.StartUnixNano, c.EndUnixNano));
+    }
+
+    [Fact]
+    public void From_OnlyReinSpans_StandInForTheRunsTimes()
+    {
+        var c = Assert.Single(RunContributions.From([Gate("1", "allow", start: 300, end: 400), Gate("2", "deny", start: 500, end: 900)]));
+
+        Assert.False(c.TimedByAgent);
+        Assert.Equal((300, 900), (c.StartUnixNano, c.EndUnixNano));
     }
 
     [Fact]

@@ -40,6 +40,25 @@ public sealed class WaterfallTests
     }
 
     [Fact]
+    public void Build_SiblingsMicrosecondsApartAndAChildInItsParentsMillisecond_InStartOrderNeverLeftOfTheParent()
+    {
+        const long t0 = 1_795_327_202_000_000_000;
+        Span[] spans =
+        [
+            SpanOf(Id(1), Id(9), t0 + 600_000, t0 + 700_000),
+            SpanOf(Id(2), Id(3), t0 + 500_300, t0 + 500_400),
+            SpanOf(Id(3), Id(9), t0 + 500_000, t0 + 550_000),
+            SpanOf(Id(9), null, t0, t0 + 1_000_000),
+        ];
+
+        var rows = Waterfall.Build(spans, t0, t0 + 1_000_000);
+
+        Assert.Equal([Id(9), Id(3), Id(2), Id(1)], rows.Select(r => r.Span.SpanId));
+        Assert.Equal([0, 50, 50.03, 60], rows.Select(r => Math.Round(r.Offset, 2)));
+        Assert.True(rows[2].Offset > rows[1].Offset);
+    }
+
+    [Fact]
     public void Build_ParentNeverArrived_OrphanAtTopLevelInStartOrder()
     {
         Span[] spans =

@@ -127,6 +127,32 @@ public abstract partial class GatewayMcpTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Call_DeniedInTheAgentsTrace_IsOneViolationAndNoError_AndTheRunKeepsItsNameStatusAndDuration()
+    {
+        await using var client = await Fixture.ConnectAsync();
+        var trace = new Rein.Testing.OtlpTrace(GatewayFixture.Agent, DateTimeOffset.UtcNow.AddSeconds(-30));
+        var root = trace.Root(GatewayFixture.Agent, durationMs: 5);
+        await trace.SendAsync(Fixture.Admin);
+        await trace.WaitForRunAsync(Fixture.Admin, "success");
+
+        var denied = await client.CallToolAsync(new CallToolRequestParams
+        {
+            Name = "everything.get-sum",
+            Arguments = new Dictionary<string, JsonElement> { ["a"] = JsonSerializer.SerializeToElement(500), ["b"] = JsonSerializer.SerializeToElement(1) },
+            Meta = new System.Text.Json.Nodes.JsonObject { ["traceparent"] = $"00-{trace.TraceId}-{root}-01" },
+        }, Ct);
+        Assert.True(denied.IsError);
+        await WaitForSpanAsync(trace.TraceId, "execute_tool everything.get-sum");
+        await WaitForSpanAsync(trace.TraceId, "rein.gate everything.get-sum");
+
+        var run = (await Fixture.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{trace.TraceId}", Ct)).GetProperty("run");
+        Assert.Equal(0, run.GetProperty("errors").GetInt32());
+        Assert.Equal(1, run.GetProperty("violations").GetInt32());
+        Assert.Equal(("invoke_agent support-bot", "success", 5.0),
+            (run.GetProperty("name").GetString(), run.GetProperty("status").GetString(), run.GetProperty("durationMs").GetDouble()));
+    }
+
+    [Fact]
     public async Task Credentials_AreGivenToTheServer_NeverToTheAgent_TheApi_OrStorage()
     {
         await using var client = await Fixture.ConnectAsync();

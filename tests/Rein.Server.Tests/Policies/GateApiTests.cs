@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -345,6 +346,79 @@ public abstract class GateApiTests
         Assert.Equal(id, attributes.GetProperty("rein.decision.id").GetString());
         Assert.Equal("support-bot", attributes.GetProperty("rein.policy.name").GetString());
         Assert.Equal(1, attributes.GetProperty("rein.policy.version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Gate_DenialNamingARunThatHasEnded_KeepsTheRunsNameStatusAndDurationAndCountsAViolationNotAnError()
+    {
+        await using var h = await StartAsync();
+        var trace = new OtlpTrace("support-bot-eu", DateTimeOffset.UtcNow.AddSeconds(-5));
+        trace.Root("support-bot-eu", durationMs: 2);
+        await trace.SendAsync(h.Agent);
+        await trace.WaitForRunAsync(h.Viewer, "success");
+
+        Assert.Equal("deny", await h.EffectAsync(Call("payments.wire", run: trace.TraceId)));
+        var run = (await RunOnceItHasAsync(h, trace.TraceId, spans: 2)).GetProperty("run");
+
+        Assert.Equal("invoke_agent support-bot-eu", run.GetProperty("name").GetString());
+        Assert.Equal("success", run.GetProperty("status").GetString());
+        Assert.Equal(2, run.GetProperty("durationMs").GetDouble());
+        Assert.Equal(0, run.GetProperty("errors").GetInt32());
+        Assert.Equal(1, run.GetProperty("violations").GetInt32());
+    }
+
+    [Fact]
+    public async Task Gate_CallsInTheMillisecondTheirParentStarted_DecisionSpansStartAtTheCallsInOrderAfterTheParent()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).AddSeconds(-10));
+        await using var h = await GateHarness.StartAsync(await DatabaseAsync(), time: clock);
+        await h.PushAsync(GatePolicies.Support);
+        var trace = new OtlpTrace("support-bot-eu", clock.GetUtcNow());
+        // The agent's span starts 500 µs into a millisecond; the gate is asked 200 µs later, and again 100 µs after that.
+        var parent = trace.Span("execute_tool payments.refund", startMs: 0.5, durationMs: 1);
+        await trace.SendAsync(h.Agent);
+        clock.Advance(TimeSpan.FromMicroseconds(700));
+        await GateUnderAsync(h, trace.TraceId, parent, Call("kb.search"));
+        clock.Advance(TimeSpan.FromMicroseconds(100));
+        await GateUnderAsync(h, trace.TraceId, parent, Call("crm.get_customer"));
+
+        var spans = (await RunOnceItHasAsync(h, trace.TraceId, spans: 3)).GetProperty("spans").EnumerateArray().ToList();
+
+        var t0 = trace.Start.ToUnixTimeMilliseconds() * 1_000_000;
+        Assert.Equal(["execute_tool payments.refund", "rein.gate kb.search", "rein.gate crm.get_customer"], spans.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal([t0 + 500_000, t0 + 700_000, t0 + 800_000], spans.Select(s => long.Parse(s.GetProperty("startUnixNano").GetString()!, CultureInfo.InvariantCulture)));
+    }
+
+    private static async Task GateUnderAsync(GateHarness h, string trace, string parentSpanId, object call)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/gate") { Content = JsonContent.Create(call) };
+        request.Headers.Add("traceparent", $"00-{trace}-{parentSpanId}-01");
+        using var response = await h.Agent.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>Decision spans are written after the answer, through trace ingest: waits until the run holds them.</summary>
+    private static async Task<JsonElement> RunOnceItHasAsync(GateHarness h, string trace, int spans)
+    {
+        var last = "";
+        for (var i = 0; i < 200; i++)
+        {
+            using var response = await h.Viewer.GetAsync($"/api/v1/runs/{trace}", Ct);
+            last = await response.Content.ReadAsStringAsync(Ct);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                using var detail = JsonDocument.Parse(last);
+                // The run's summary, not the span list: the answer reads the two one after the other.
+                if (detail.RootElement.GetProperty("run").GetProperty("spans").GetInt32() >= spans && detail.RootElement.GetProperty("spans").GetArrayLength() >= spans)
+                {
+                    return detail.RootElement.Clone();
+                }
+            }
+
+            await Task.Delay(50, Ct);
+        }
+
+        throw new Xunit.Sdk.XunitException($"run {trace} never held {spans} spans; last answer: {last}");
     }
 
     [Theory]

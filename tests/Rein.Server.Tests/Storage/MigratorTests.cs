@@ -71,6 +71,46 @@ public abstract class MigratorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MigrateAsync_Version9_OldRunsKeepTheirTimesAndOldRequestsGetTheirMillisecondInNanoseconds()
+    {
+        await _database.WriteAsync(async (c, t) =>
+        {
+            await c.ExecuteAsync("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", transaction: t);
+            foreach (var migration in Migrator.Load(_database.Kind).Take(8))
+            {
+                await c.ExecuteAsync(migration.Sql, transaction: t);
+                await c.ExecuteAsync("INSERT INTO schema_migrations VALUES (@Version, @Name, 0)", migration, t);
+            }
+
+            var no = _database.Kind == DatabaseKind.Sqlite ? "0" : "false";
+            await c.ExecuteAsync("INSERT INTO projects (id, name, created_at) VALUES ('default', 'default', 0)", transaction: t);
+            await c.ExecuteAsync(
+                $"""
+                INSERT INTO runs (project_id, trace_id, name, root_seen, root_status, agent, agent_rank, release, release_rank, session_id,
+                    session_rank, user_id, user_rank, outcome, outcome_rank, start_ns, end_ns, spans, steps, tool_calls, errors, input_tokens,
+                    output_tokens, cached_input_tokens, reasoning_tokens, known_cost, unpriced_spans, redactions, created_at, updated_at)
+                VALUES ('default', 'r1', NULL, {no}, 0, NULL, -1, NULL, -1, NULL, -1, NULL, -1, NULL, -1, 1000, 5000, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                """,
+                transaction: t);
+            await c.ExecuteAsync(
+                """
+                INSERT INTO approval_requests (project_id, id, queue, status, severity, created_at, expires_at, decision_id, agent, tool, args_hash, evidence)
+                VALUES ('default', 'apr_1', 'default', 'pending', 'medium', 1795327202123, 1795327302123, 'dec_1', 'a', 't', 'h', '{}')
+                """,
+                transaction: t);
+        }, Ct);
+
+        var applied = await NewMigrator().MigrateAsync(Ct);
+
+        Assert.Contains(applied, m => m.Version == 9);
+        var run = await _database.ReadAsync(c => c.QuerySingleAsync<(long, long, long, long)>(
+            "SELECT start_ns, end_ns, CAST(violations AS bigint), CAST(CASE WHEN timed_by_agent THEN 1 ELSE 0 END AS bigint) FROM runs WHERE trace_id = 'r1'"), Ct);
+        Assert.Equal((1000L, 5000L, 0L, 1L), run);
+        var createdNs = await _database.ReadAsync(c => c.QuerySingleAsync<long>("SELECT created_ns FROM approval_requests WHERE id = 'apr_1'"), Ct);
+        Assert.Equal(1795327202123L * 1_000_000, createdNs);
+    }
+
+    [Fact]
     public async Task MigrateAsync_UpToDateDatabase_AppliesNothing()
     {
         await NewMigrator().MigrateAsync(Ct);

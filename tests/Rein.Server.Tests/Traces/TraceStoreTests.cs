@@ -12,7 +12,7 @@ namespace Rein.Server.Tests.Traces;
 
 /// <summary>Ingest through the writer into each database, then reading back: the run must come out the same whatever
 /// order, grouping or repetition the spans arrived in.</summary>
-public abstract class TraceStoreTests : StorageTestBase
+public abstract partial class TraceStoreTests : StorageTestBase
 {
     private static readonly long T0 = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds() * 1_000_000;
     private static int _nextTrace;

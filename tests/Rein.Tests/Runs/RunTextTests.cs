@@ -1,4 +1,5 @@
 using Rein.Cli.Runs;
+using Rein.Client;
 
 namespace Rein.Cli.Tests.Runs;
 
@@ -21,6 +22,17 @@ public sealed class RunTextTests
     [InlineData("12.5", "$12.50")]
     public void Cost_UnknownOrDollars_IsQuestionMarkOrDollars(string? cost, string expected) =>
         Assert.Equal(expected, RunText.Cost(cost is null ? null : decimal.Parse(cost, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public void TailLine_RunWithAViolation_SaysSoBesideItsErrors()
+    {
+        var run = new Run(
+            "4bf92f3577b34da6a3ce929d0e0e4736", "default", "invoke_agent support", "support", null, null, null, "success",
+            DateTimeOffset.UnixEpoch, 2, 3, 2, 1, 0, new RunTokens(10, 2, 0, 0), 0m, 0, 0, Violations: 1);
+
+        Assert.EndsWith("  1 violation", RunText.TailLine(run), StringComparison.Ordinal);
+        Assert.DoesNotContain("error", RunText.TailLine(run), StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Clean_TerminalEscapeInAName_IsShownNotObeyed()

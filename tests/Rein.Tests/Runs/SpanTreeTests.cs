@@ -47,6 +47,23 @@ public sealed class SpanTreeTests
     }
 
     [Fact]
+    public void Lines_SiblingsMicrosecondsApartAndAChildInItsParentsMillisecond_InStartOrderToTheNanosecond()
+    {
+        const long t0 = 1_795_327_202_000_000_000;
+        var spans = new[]
+        {
+            SpanAt("a-second", "root", t0 + 600_000),
+            SpanAt("b-child", "z-first", t0 + 500_300),
+            SpanAt("z-first", "root", t0 + 500_000),
+            SpanAt("root", null, t0 + 400_000),
+        };
+
+        var lines = SpanTree.Lines(spans);
+
+        Assert.Equal(["root:0", "z-first:1", "b-child:2", "a-second:1"], lines.Select(l => $"{l.Span.SpanId}:{l.Depth}"));
+    }
+
+    [Fact]
     public void Lines_DeepChain_DoesNotOverflowTheStack()
     {
         var spans = Enumerable.Range(0, 100_000).Select(i => Span($"s{i}", i == 0 ? null : $"s{i - 1}", i)).ToList();
@@ -65,6 +82,9 @@ public sealed class SpanTreeTests
 
         Assert.Equal("    llm chat x  1.50s  10/2 tokens  cost ?  ERROR: rate\\u000alimited", line);
     }
+
+    private static TraceSpan SpanAt(string id, string? parent, long startUnixNano) =>
+        Span(id, parent, 0) with { StartUnixNano = startUnixNano, StartedAt = DateTimeOffset.UnixEpoch.AddTicks(startUnixNano / 100) };
 
     private static TraceSpan Span(string id, string? parent, long startMs) => new(
         id, parent, id, "other", DateTimeOffset.UnixEpoch.AddMilliseconds(startMs), startMs * 1_000_000, 1, "unset", null, null, null, null, null, null, null, null,

@@ -23,6 +23,8 @@ public sealed class SessionModel(TraceQueries traces) : PageModel
 
     public int Errors { get; private set; }
 
+    public int Violations { get; private set; }
+
     public int Steps { get; private set; }
 
     public int ToolCalls { get; private set; }
@@ -48,6 +50,7 @@ public sealed class SessionModel(TraceQueries traces) : PageModel
         KnownCost = runs.Sum(r => r.KnownCost);
         Cost = runs.Any(r => r.Cost is null) ? null : KnownCost;
         Errors = runs.Sum(r => r.Errors);
+        Violations = runs.Sum(r => r.Violations);
         Steps = runs.Sum(r => r.Steps);
         ToolCalls = runs.Sum(r => r.ToolCalls);
         return Page();
