@@ -15,12 +15,13 @@ public sealed class GateClient
     /// <param name="request">The action and who takes it.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The decision. Anything but <see cref="GateEffect.Allow"/> means: do not act (yet).</returns>
-    /// <exception cref="ReinApiException">400 naming a bad field; 403 for a key that is neither an agent's nor an admin's.</exception>
+    /// <exception cref="ReinApiException">400 naming a bad field; 403 for a key that is neither an agent's nor an admin's,
+    /// for an agent key naming another agent, for another key naming an agent without <see cref="GateRequest.ActAs"/>,
+    /// and for a run or trace another agent started.</exception>
     /// <exception cref="HttpRequestException">The server could not be reached; treat it as a deny (fail closed).</exception>
     public Task<Decision> DecideAsync(GateRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.Agent);
         ArgumentException.ThrowIfNullOrEmpty(request.Tool);
         var body = JsonContent.Create(request, ReinJsonContext.Default.GateRequest);
         return _client.SendAsync(HttpMethod.Post, "api/v1/gate", body, ReinJsonContext.Default.Decision, cancellationToken);

@@ -73,8 +73,14 @@ public sealed record GatePrincipal(string? Id = null, IReadOnlyList<string>? Rol
 /// <summary>One action an agent is about to take, for <see cref="GateClient.DecideAsync"/>.</summary>
 public sealed record GateRequest
 {
-    /// <summary>The agent's name (<c>agent.name</c>); policies bind to agents by it.</summary>
-    public required string Agent { get; init; }
+    /// <summary>The agent's name (<c>agent.name</c>); policies bind to agents by it. With an agent key the agent is the
+    /// key's name: leave this out or send exactly that name (another name, even in another case, is refused with 403).
+    /// A key of another role names the agent in <see cref="ActAs"/> instead.</summary>
+    public string? Agent { get; init; }
+
+    /// <summary>The agent a key that is not an agent key (an admin's) acts for; every such call is audited
+    /// (<c>gate.act_as</c>). Null with an agent key.</summary>
+    public string? ActAs { get; init; }
 
     /// <summary>The tool the agent wants to call (<c>tool.name</c>).</summary>
     public required string Tool { get; init; }

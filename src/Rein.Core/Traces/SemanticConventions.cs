@@ -82,4 +82,11 @@ internal static class SemanticConventions
     public const string ApprovalPrefix = "rein.approval.";
     public const string Release = "rein.release";
     public const string RunOutcome = "rein.run.outcome";
+
+    /// <summary>The agent name a span of an agent key claimed when it was not the key's agent; the span is stored
+    /// under the key's agent.</summary>
+    public const string AgentClaimed = "rein.agent.claimed";
+
+    /// <summary>The id of the key (not an agent key) that sent a span: its agent name is the sender's claim.</summary>
+    public const string ForwardedBy = "rein.agent.forwarded_by";
 }

@@ -3,6 +3,11 @@ using static Rein.Core.Traces.SemanticConventions;
 
 namespace Rein.Core.Traces;
 
+/// <summary>Who sent a span. An agent key binds its spans to its agent (<see cref="BoundAgent"/>): a span claiming
+/// another agent is stored under the key's and keeps its claim in <c>rein.agent.claimed</c>. Any other key forwards
+/// spans as they claim, and each says so in <c>rein.agent.forwarded_by</c> (the key's id).</summary>
+public readonly record struct SpanSender(string? BoundAgent, string? ForwardedBy);
+
 /// <summary>
 /// Turns a decoded span into the span Rein stores: configured attributes dropped, content blanked when the project
 /// does not capture it, every string redacted, limits enforced, and then read for what it means to an agent run
@@ -28,8 +33,9 @@ public sealed class SpanNormalizer
     }
 
     /// <summary>The span as stored. <paramref name="captureContent"/> false blanks prompts, completions, tool
-    /// arguments and results while keeping their structure.</summary>
-    public Span Normalize(RawSpan raw, bool captureContent)
+    /// arguments and results while keeping their structure. <paramref name="sender"/> binds the span's agent to the key
+    /// that sent it; Rein's own spans (<see cref="RawSpan.FromRein"/>) carry the agent Rein gave them.</summary>
+    public Span Normalize(RawSpan raw, bool captureContent, SpanSender sender = default)
     {
         ArgumentNullException.ThrowIfNull(raw);
         var counts = new Counts { DroppedAttributes = Math.Max(0, raw.DroppedAttributesCount) };
@@ -47,6 +53,12 @@ public sealed class SpanNormalizer
         var tokens = m.Tokens();
         var model = m.ResponseModel ?? m.RequestModel ?? m.LlmModel ?? m.EmbeddingModel;
         var cost = _prices.CostOf(model, tokens);
+        var agent = m.AgentName ?? m.OiAgentName ?? resource.Meaning.AgentName ?? resource.Meaning.OiAgentName;
+        if (!raw.FromRein)
+        {
+            (agent, attributes) = Bind(agent, attributes, sender);
+        }
+
         return new Span
         {
             TraceId = raw.TraceId,
@@ -61,7 +73,7 @@ public sealed class SpanNormalizer
             Operation = Lower(m.Operation ?? m.OpenInferenceKind),
             Provider = m.ProviderName ?? m.System ?? m.LlmProvider ?? m.LlmSystem,
             Model = model,
-            AgentName = m.AgentName ?? m.OiAgentName ?? resource.Meaning.AgentName ?? resource.Meaning.OiAgentName,
+            AgentName = agent,
             AgentVersion = m.AgentVersion ?? m.Release ?? resource.Meaning.AgentVersion ?? resource.Meaning.Release,
             SessionId = m.ConversationId ?? m.SessionId ?? resource.Meaning.ConversationId ?? resource.Meaning.SessionId,
             UserId = m.UserId ?? m.EndUserId ?? resource.Meaning.UserId ?? resource.Meaning.EndUserId,
@@ -84,6 +96,55 @@ public sealed class SpanNormalizer
     }
 
     private static string? Lower(string? s) => s?.ToLowerInvariant();
+
+    /// <summary>The span's agent as its sender may state it, and its attributes with the sender's marks (any copy of
+    /// those marks the span itself carried is dropped: only Rein sets them).</summary>
+    private static (string? Agent, IReadOnlyList<SpanAttribute> Attributes) Bind(string? claimed, IReadOnlyList<SpanAttribute> attributes, SpanSender sender)
+    {
+        string? mark = null, value = null;
+        var agent = claimed;
+        if (sender.BoundAgent is { } bound)
+        {
+            // Agent names compare exactly, case included (docs/concepts.md, "Agents and their keys").
+            if (claimed is not null && !string.Equals(claimed, bound, StringComparison.Ordinal))
+            {
+                (mark, value) = (AgentClaimed, claimed);
+            }
+
+            agent = bound;
+        }
+        else if (sender.ForwardedBy is { } key)
+        {
+            (mark, value) = (ForwardedBy, key);
+        }
+
+        var carried = false;
+        for (var i = 0; i < attributes.Count && !carried; i++)
+        {
+            carried = attributes[i].Key is AgentClaimed or ForwardedBy;
+        }
+
+        if (mark is null && !carried)
+        {
+            return (agent, attributes);
+        }
+
+        var result = new List<SpanAttribute>(attributes.Count + 1);
+        foreach (var a in attributes)
+        {
+            if (a.Key is not (AgentClaimed or ForwardedBy))
+            {
+                result.Add(a);
+            }
+        }
+
+        if (mark is not null)
+        {
+            result.Add(new SpanAttribute(mark, value));
+        }
+
+        return (agent, result);
+    }
 
     private ResourceResult Resource(IReadOnlyList<SpanAttribute> raw)
     {

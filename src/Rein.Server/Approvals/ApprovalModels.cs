@@ -63,8 +63,8 @@ public sealed record ApprovalRunEvidence(IReadOnlyList<ApprovalRunStep> Steps, d
 /// agent gave as its reason (<c>context.reason</c>, else <c>context.confidence</c>).</summary>
 public sealed record ApprovalEvidence(JsonElement? Args, JsonElement? Context, ApprovalRunEvidence? Run, JsonElement? Reason);
 
-/// <summary>An approval request as the API answers it. <see cref="Token"/> is only in the answer to an agent key,
-/// while the approval's token is unused and unexpired.</summary>
+/// <summary>An approval request as the API answers it. <see cref="Token"/> is only in the answer to the key whose gate
+/// call opened the request, while the approval's token is unused and unexpired.</summary>
 public sealed record ApprovalResponse
 {
     public required string Id { get; init; }

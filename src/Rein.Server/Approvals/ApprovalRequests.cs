@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Rein.Core.Policies;
+using Rein.Server.Identity;
 using Rein.Server.Policies;
 
 namespace Rein.Server.Approvals;
@@ -24,11 +25,12 @@ internal sealed class ApprovalRequests(ApprovalsOptions options, IApprovalEvents
 
     /// <summary>Opens a request for a decision (or finds the one the same run already opened for the same call).</summary>
     public async Task<ApprovalHint> OpenAsync(
-        DbConnection c, DbTransaction t, string projectId, GateCall call, string argsHash, Decided decided, string decisionId, string evidence, string? traceId, DateTimeOffset now)
+        DbConnection c, DbTransaction t, Caller caller, GateCall call, string argsHash, Decided decided, string decisionId, string evidence, string? traceId, DateTimeOffset now)
     {
+        var projectId = caller.ProjectId;
         var nowMs = now.ToUnixTimeMilliseconds();
         var queue = decided.Route ?? ApprovalQueueNames.Default;
-        if (call.RunId is { } runId && await ApprovalStore.FindPendingAsync(c, t, projectId, runId, call.Agent, call.Tool, argsHash, nowMs) is { } open)
+        if (call.RunId is { } runId && await ApprovalStore.FindPendingAsync(c, t, projectId, runId, call.Agent, caller.KeyId, call.Tool, argsHash, nowMs) is { } open)
         {
             return Hint(open, decided.Route);
         }
@@ -63,6 +65,7 @@ internal sealed class ApprovalRequests(ApprovalsOptions options, IApprovalEvents
             Evidence = evidence,
             TraceId = traceId,
             ParentSpanId = call.ParentSpanId,
+            RequestedBy = caller.KeyId,
         };
         await ApprovalStore.InsertAsync(c, t, row);
         using var stored = JsonDocument.Parse(evidence);
@@ -74,9 +77,9 @@ internal sealed class ApprovalRequests(ApprovalsOptions options, IApprovalEvents
     }
 
     /// <summary>Checks a token against the call, in the order the contract lists; nothing is changed.</summary>
-    public static async Task<TokenCheck> CheckTokenAsync(DbConnection c, DbTransaction t, string projectId, string token, GateCall call, string argsHash, GateRules rules, long nowMs)
+    public static async Task<TokenCheck> CheckTokenAsync(DbConnection c, DbTransaction t, Caller caller, string token, GateCall call, string argsHash, GateRules rules, long nowMs)
     {
-        var request = await ApprovalStore.FindByTokenAsync(c, t, projectId, ApprovalTokens.Hash(token));
+        var request = await ApprovalStore.FindByTokenAsync(c, t, caller.ProjectId, ApprovalTokens.Hash(token));
         if (request is null)
         {
             return Fail(null, "the approval token is unknown to this project");
@@ -96,6 +99,17 @@ internal sealed class ApprovalRequests(ApprovalsOptions options, IApprovalEvents
         if (request.TokenExpiresAt is not { } expires || nowMs >= expires)
         {
             return Fail(request, $"the approval token of {id} expired at {Time(request.TokenExpiresAt ?? 0)}");
+        }
+
+        // Before anything that uses the token: another agent (or key) presenting it is refused and leaves it unused.
+        if (!AgentIdentity.Same(request.Agent, call.Agent))
+        {
+            return Fail(request, $"{id} was asked by agent '{request.Agent}', not '{call.Agent}': only the agent whose call opened it may use its token");
+        }
+
+        if (request.RequestedBy is { } requestedBy && requestedBy != caller.KeyId)
+        {
+            return Fail(request, $"{id} was asked with key {requestedBy}, not this key ({caller.KeyId}): only the key whose call opened it may use its token");
         }
 
         if (!string.Equals(request.RunId, call.RunId, StringComparison.Ordinal))

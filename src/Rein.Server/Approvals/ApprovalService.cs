@@ -320,7 +320,7 @@ public sealed partial class ApprovalService
         }
 
         string? token = null;
-        if (caller.Role == Role.Agent && row.TokenProtected is { } protectedToken && row.TokenUsedAt is null &&
+        if (MayHoldToken(caller, row) && row.TokenProtected is { } protectedToken && row.TokenUsedAt is null &&
             row.TokenExpiresAt is { } expires && _time.GetUtcNow().ToUnixTimeMilliseconds() < expires)
         {
             try
@@ -368,6 +368,13 @@ public sealed partial class ApprovalService
             TokenExpiresAt = token is null ? null : At(row.TokenExpiresAt!.Value),
         };
     }
+
+    /// <summary>The token goes only to the key whose gate call opened the request; other keys of the project see the
+    /// request without it. Requests opened before keys were recorded give it to an agent key of their agent.</summary>
+    private static bool MayHoldToken(Caller caller, ApprovalRow row) =>
+        row.RequestedBy is { } requestedBy
+            ? requestedBy == caller.KeyId
+            : AgentIdentity.BoundAgent(caller) is { } agent && AgentIdentity.Same(agent, row.Agent);
 
     private static ApprovalRow Approved(ApprovalRow before, Caller caller, string? note, JsonElement? modified, long now)
     {

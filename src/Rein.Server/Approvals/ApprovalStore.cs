@@ -47,6 +47,10 @@ internal sealed class ApprovalRow
     /// <summary><see cref="CreatedAt"/> in Unix nanoseconds, to the clock's precision; null for rows older than it.</summary>
     public long? CreatedNs { get; set; }
 
+    /// <summary>The id of the key whose gate call opened the request: only it is given the token; null for requests
+    /// opened before keys were recorded.</summary>
+    public string? RequestedBy { get; set; }
+
     public ApprovalRow Copy() => (ApprovalRow)MemberwiseClone();
 }
 
@@ -83,7 +87,7 @@ internal static class ApprovalStore
         "project_id, id, queue, status, severity, created_at, expires_at, decided_at, decided_by, decided_by_name, note, outcome, " +
         "decision_id, agent, release, run_id, session_id, principal_id, tool, server, policy_name, policy_version, policy_hash, rule, message, " +
         "args_hash, evidence, trace_id, parent_span_id, approved_args, approved_args_hash, token_hash, token_protected, token_expires_at, " +
-        "token_used_at, token_decision_id, created_ns";
+        "token_used_at, token_decision_id, created_ns, requested_by";
 
     /// <summary>The severities in inbox order (highest first) as SQL: most urgent first, then oldest.</summary>
     private const string SeverityRank = "CASE severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END";
@@ -94,7 +98,7 @@ internal static class ApprovalStore
             INSERT INTO approval_requests ({Columns})
             VALUES (@ProjectId, @Id, @Queue, @Status, @Severity, @CreatedAt, @ExpiresAt, NULL, NULL, NULL, NULL, NULL,
                     @DecisionId, @Agent, @Release, @RunId, @SessionId, @PrincipalId, @Tool, @Server, @PolicyName, @PolicyVersion, @PolicyHash,
-                    @Rule, @Message, @ArgsHash, @Evidence, @TraceId, @ParentSpanId, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @CreatedNs)
+                    @Rule, @Message, @ArgsHash, @Evidence, @TraceId, @ParentSpanId, NULL, NULL, NULL, NULL, NULL, NULL, NULL, @CreatedNs, @RequestedBy)
             """,
             row,
             t);
@@ -106,15 +110,15 @@ internal static class ApprovalStore
             t);
 
     /// <summary>A pending request the same run already opened for the same call, so a retried call does not queue twice.</summary>
-    public static Task<ApprovalRow?> FindPendingAsync(DbConnection c, DbTransaction t, string projectId, string runId, string agent, string tool, string argsHash, long now) =>
+    public static Task<ApprovalRow?> FindPendingAsync(DbConnection c, DbTransaction t, string projectId, string runId, string agent, string requestedBy, string tool, string argsHash, long now) =>
         c.QueryFirstOrDefaultAsync<ApprovalRow>(
             $"""
             SELECT {Columns} FROM approval_requests
-            WHERE project_id = @projectId AND run_id = @runId AND status = 'pending' AND agent = @agent AND tool = @tool
-              AND args_hash = @argsHash AND expires_at > @now
+            WHERE project_id = @projectId AND run_id = @runId AND status = 'pending' AND agent = @agent AND requested_by = @requestedBy
+              AND tool = @tool AND args_hash = @argsHash AND expires_at > @now
             ORDER BY created_at LIMIT 1
             """,
-            new { projectId, runId, agent, tool, argsHash, now },
+            new { projectId, runId, agent, requestedBy, tool, argsHash, now },
             t);
 
     public static Task<ApprovalRow?> FindByTokenAsync(DbConnection c, DbTransaction t, string projectId, string tokenHash) =>

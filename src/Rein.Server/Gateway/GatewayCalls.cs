@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -197,7 +198,17 @@ internal sealed class GatewayCalls(
             TraceId = span.TraceId,
             ParentSpanId = span.SpanId,
         };
-        var decision = await gate.DecideAsync(agent.Caller, call, cancellationToken);
+        GateDecision decision;
+        try
+        {
+            decision = await gate.DecideAsync(agent.Caller, call, cancellationToken);
+        }
+        catch (ReinProblemException e) when (e.Status == StatusCodes.Status403Forbidden)
+        {
+            // The call joined (through _meta.traceparent) a trace another agent started: refused, as the gate refuses it.
+            return Error($"{name} was refused by Rein's gate: {e.Message}");
+        }
+
         span.Decision = decision;
         var forwarded = arguments;
         switch (decision.EffectValue)

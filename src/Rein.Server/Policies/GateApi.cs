@@ -24,10 +24,11 @@ public static class GateApi
         {
             var body = await JsonBody.ReadAsync<GateRequestBody>(
                 http, options.MaxRequestBytes, max => $"a gate request may be at most {max} bytes (Gate:MaxRequestBytes)", GateJson.For(options.MaxJsonDepth), cancellationToken);
-            var call = ToCall(body, http.Request.Headers["traceparent"].ToString());
-            return TypedResults.Ok(await gate.DecideAsync(http.Caller(), call, cancellationToken));
+            var caller = http.Caller();
+            var call = ToCall(body, AgentIdentity.Resolve(caller, body.Agent, body.ActAs), http.Request.Headers["traceparent"].ToString());
+            return TypedResults.Ok(await gate.DecideAsync(caller, call, cancellationToken));
         }).WithTags("Gate").RequireAuthorization(Permissions.Act).Accepts<GateRequestBody>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         var decisions = api.MapGroup("/decisions").WithTags("Gate").RequireAuthorization(Permissions.Read);
         decisions.MapGet("", async (
@@ -86,7 +87,7 @@ public static class GateApi
         return api;
     }
 
-    private static GateCall ToCall(GateRequestBody body, string? traceparentHeader)
+    private static GateCall ToCall(GateRequestBody body, ActingAgent agent, string? traceparentHeader)
     {
         string? traceId = null, parentSpanId = null;
         if (body.Traceparent is { } field)
@@ -101,7 +102,8 @@ public static class GateApi
 
         return new GateCall
         {
-            Agent = body.Agent!,
+            Agent = agent.Agent,
+            ActingAs = agent.ActingAs,
             Release = body.Release,
             RunId = body.RunId,
             SessionId = body.SessionId,

@@ -6,7 +6,9 @@ namespace Rein.Server.Policies;
 /// <summary>Who the agent acts for.</summary>
 public sealed record GatePrincipal(string? Id, IReadOnlyList<string>? Roles, JsonElement? Attributes);
 
-/// <summary>The body of <c>POST /api/v1/gate</c>: one action an agent is about to take.</summary>
+/// <summary>The body of <c>POST /api/v1/gate</c>: one action an agent is about to take. With an agent key the agent is
+/// the key's (<see cref="Agent"/> may be left out, and must match it when sent); a key of another role names the agent
+/// it acts for in <see cref="ActAs"/>, and the call is audited.</summary>
 public sealed record GateRequestBody(
     string? Agent,
     string? Release,
@@ -19,7 +21,8 @@ public sealed record GateRequestBody(
     JsonElement? Args,
     JsonElement? Context,
     string? Traceparent,
-    string? ApprovalToken = null);
+    string? ApprovalToken = null,
+    string? ActAs = null);
 
 /// <summary>One action to decide, checked: what <see cref="GateService"/> takes from any transport (HTTP, the tool gateway).</summary>
 public sealed record GateCall
@@ -55,6 +58,9 @@ public sealed record GateCall
 
     /// <summary>The single-use token of an approved request (<c>rat_…</c>), when this call redeems one.</summary>
     public string? ApprovalToken { get; init; }
+
+    /// <summary>A key that is not an agent key acts for <see cref="Agent"/> (<c>actAs</c>): the decision is audited.</summary>
+    public bool ActingAs { get; init; }
 }
 
 public sealed record PolicyRef(string Name, int Version, string Hash);

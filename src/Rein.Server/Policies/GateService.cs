@@ -4,6 +4,7 @@ using Rein.Core.Expressions;
 using Rein.Core.Identity;
 using Rein.Core.Policies;
 using Rein.Server.Identity;
+using Rein.Server.Traces;
 
 namespace Rein.Server.Policies;
 
@@ -21,10 +22,17 @@ public sealed class GateService
     public const int MaxRoles = 64;
 
     private readonly GateWriter _writer;
+    private readonly TraceQueries _traces;
 
-    internal GateService(GateWriter writer) => _writer = writer;
+    internal GateService(GateWriter writer, TraceQueries traces)
+    {
+        _writer = writer;
+        _traces = traces;
+    }
 
-    /// <exception cref="ReinProblemException">400 naming the field when the call is malformed; 403 without the act permission.</exception>
+    /// <exception cref="ReinProblemException">400 naming the field when the call is malformed; 403 without the act
+    /// permission, when an agent key's call is for another agent, or when the call names a run or trace another agent
+    /// started.</exception>
     public async Task<GateDecision> DecideAsync(Caller caller, GateCall call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
@@ -32,6 +40,14 @@ public sealed class GateService
         Permissions.Demand(caller, Permission.Act);
         var started = Stopwatch.GetTimestamp();
         Check(call);
+        AgentIdentity.Demand(caller, call.Agent);
+        if (GateWriter.TraceIdOf(call) is { } traceId && await _traces.RunAgentAsync(caller.ProjectId, traceId, cancellationToken) is { } owner &&
+            !AgentIdentity.Same(owner, call.Agent))
+        {
+            // The request's evidence and the decision's span would otherwise show, or land in, another agent's run.
+            throw AgentIdentity.ForeignRun(call.TraceId is null ? "run" : "trace", traceId, owner, call.Agent);
+        }
+
         var argsHash = ArgumentsHash.Compute(call.Args);
         var input = new GateInput
         {

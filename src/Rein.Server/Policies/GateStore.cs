@@ -74,18 +74,25 @@ internal sealed class GateStore(ReinDatabase database)
     /// Adds <paramref name="steps"/> to a run's step count (creating the run at depth parent + 1) and returns its state;
     /// on PostgreSQL the upsert locks the row until commit, so replicas deciding for one run take turns.
     /// </summary>
-    public static Task<GateRunRow> AdvanceRunAsync(DbConnection c, DbTransaction t, string projectId, string runId, string? parentRunId, int steps, long now) =>
-        c.QuerySingleAsync<GateRunRow>(
+    /// <summary>Advances the run of <paramref name="agent"/> (starting it, or claiming a run no agent owns yet);
+    /// null, changing nothing, when another agent started it.</summary>
+    public static Task<GateRunRow?> AdvanceRunAsync(DbConnection c, DbTransaction t, string projectId, string runId, string? parentRunId, string agent, int steps, long now) =>
+        c.QuerySingleOrDefaultAsync<GateRunRow>(
             """
-            INSERT INTO gate_runs (project_id, run_id, parent_run_id, depth, started_at, updated_at, steps, tool_counts, calls)
+            INSERT INTO gate_runs (project_id, run_id, parent_run_id, depth, started_at, updated_at, steps, tool_counts, calls, agent)
             VALUES (@projectId, @runId, @parentRunId,
                     COALESCE((SELECT p.depth + 1 FROM gate_runs p WHERE p.project_id = @projectId AND p.run_id = @parentRunId), 0),
-                    @now, @now, @steps, '{}', '[]')
-            ON CONFLICT (project_id, run_id) DO UPDATE SET steps = gate_runs.steps + excluded.steps, updated_at = excluded.updated_at
+                    @now, @now, @steps, '{}', '[]', @agent)
+            ON CONFLICT (project_id, run_id) DO UPDATE SET steps = gate_runs.steps + excluded.steps, updated_at = excluded.updated_at, agent = excluded.agent
+            WHERE gate_runs.agent IS NULL OR gate_runs.agent = excluded.agent
             RETURNING run_id, steps, started_at, depth, untrusted
             """,
-            new { projectId, runId, parentRunId, now, steps },
+            new { projectId, runId, parentRunId, now, steps, agent },
             t);
+
+    /// <summary>The agent that started a run; null when no agent owns it (or there is no such run).</summary>
+    public static Task<string?> RunOwnerAsync(DbConnection c, DbTransaction t, string projectId, string runId) =>
+        c.QuerySingleOrDefaultAsync<string?>("SELECT agent FROM gate_runs WHERE project_id = @projectId AND run_id = @runId", new { projectId, runId }, t);
 
     /// <summary>Marks a run as having read untrusted content (creating its row when the gate has not seen it yet);
     /// the gate's next decision for the run sees <c>run.untrusted</c>.</summary>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Rein.Core.Identity;
 using Rein.Core.Policies;
 using Rein.Core.Traces;
 using Rein.Server.Identity;
@@ -15,6 +16,10 @@ namespace Rein.Server.Policies;
 
 /// <summary>A decision the writer made and recorded, or the reason it could not.</summary>
 internal sealed record GateOutcome(GateDecision Decision, DecisionRow? Row);
+
+/// <summary>What one transaction did with its group: an outcome per call, or the refusal of a call that names a run
+/// another agent started (no decision is made or recorded for it).</summary>
+internal sealed record GateGroupResult(GateOutcome?[] Outcomes, ReinProblemException?[] Refused, Dictionary<(string Project, string Run), RunBudgetState> Runs);
 
 /// <summary>
 /// One writer per server decides and records: requests wait on a bounded queue; the writer takes what is waiting (up
@@ -30,6 +35,7 @@ internal sealed class GateWriter(
     DecisionSpans spans,
     Redactor redactor,
     Approvals.ApprovalRequests approvals,
+    Audit.AuditLog audit,
     GateOptions options,
     TimeProvider time,
     ILogger<GateWriter> logger) : IHostedService
@@ -112,11 +118,10 @@ internal sealed class GateWriter(
 
     private async Task WriteAsync(List<Pending> group)
     {
-        GateOutcome[] outcomes;
-        Dictionary<(string Project, string Run), RunBudgetState> runs;
+        GateGroupResult result;
         try
         {
-            (outcomes, runs) = await database.WriteAsync((c, t) => DecideAllAsync(c, t, group), CancellationToken.None);
+            result = await database.WriteAsync((c, t) => DecideAllAsync(c, t, group), CancellationToken.None);
         }
         catch (Exception e) when (group.Count > 1)
         {
@@ -136,31 +141,43 @@ internal sealed class GateWriter(
             return;
         }
 
-        foreach (var (key, run) in runs)
+        foreach (var (key, run) in result.Runs)
         {
             _runStates.Put(key, run);
         }
 
+        var decided = new List<Pending>(group.Count);
+        var outcomes = new List<GateOutcome>(group.Count);
         for (var i = 0; i < group.Count; i++)
         {
-            group[i].Done.TrySetResult(outcomes[i]);
+            if (result.Refused[i] is { } refused)
+            {
+                group[i].Done.TrySetException(refused);
+                continue;
+            }
+
+            group[i].Done.TrySetResult(result.Outcomes[i]!);
+            decided.Add(group[i]);
+            outcomes.Add(result.Outcomes[i]!);
         }
 
         if (options.WriteSpans)
         {
-            spans.Write(group, outcomes);
+            spans.Write(decided, outcomes);
         }
     }
 
-    private async Task<(GateOutcome[], Dictionary<(string Project, string Run), RunBudgetState>)> DecideAllAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, List<Pending> group)
+    private async Task<GateGroupResult> DecideAllAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, List<Pending> group)
     {
         var now = time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
         var rules = new Dictionary<string, GateRules>(StringComparer.Ordinal);
         var runs = new Dictionary<(string Project, string Run), RunBudgetState>();
-        var perRun = new SortedDictionary<(string Project, string Run), (int Steps, string? Parent)>();
-        foreach (var p in group)
+        var perRun = new SortedDictionary<(string Project, string Run), (int Steps, string? Parent, string Agent)>();
+        var refused = new ReinProblemException?[group.Count];
+        for (var i = 0; i < group.Count; i++)
         {
+            var p = group[i];
             if (!rules.ContainsKey(p.Caller.ProjectId))
             {
                 rules[p.Caller.ProjectId] = await RulesAsync(c, t, p.Caller.ProjectId);
@@ -168,15 +185,41 @@ internal sealed class GateWriter(
 
             if (p.Call.RunId is { } runId)
             {
+                // A run belongs to the agent that started it; within a group, the first call that names it speaks for
+                // the run until the database says who owns it.
                 var key = (p.Caller.ProjectId, runId);
-                perRun[key] = perRun.TryGetValue(key, out var seen) ? (seen.Steps + 1, seen.Parent) : (1, p.Call.ParentRunId);
+                if (!perRun.TryGetValue(key, out var seen))
+                {
+                    perRun[key] = (1, p.Call.ParentRunId, p.Call.Agent);
+                }
+                else if (AgentIdentity.Same(seen.Agent, p.Call.Agent))
+                {
+                    perRun[key] = (seen.Steps + 1, seen.Parent, seen.Agent);
+                }
+                else
+                {
+                    refused[i] = AgentIdentity.ForeignRun("run", runId, seen.Agent, p.Call.Agent);
+                }
             }
         }
 
         // In key order, so two replicas locking several runs always lock them in the same order (no deadlock).
-        foreach (var (key, (steps, parent)) in perRun)
+        foreach (var (key, (steps, parent, agent)) in perRun)
         {
-            var row = await GateStore.AdvanceRunAsync(c, t, key.Project, key.Run, parent, steps, nowMs);
+            if (await GateStore.AdvanceRunAsync(c, t, key.Project, key.Run, parent, agent, steps, nowMs) is not { } row)
+            {
+                var owner = await GateStore.RunOwnerAsync(c, t, key.Project, key.Run) ?? "another agent";
+                for (var i = 0; i < group.Count; i++)
+                {
+                    if (refused[i] is null && group[i].Caller.ProjectId == key.Project && group[i].Call.RunId == key.Run)
+                    {
+                        refused[i] = AgentIdentity.ForeignRun("run", key.Run, owner, group[i].Call.Agent);
+                    }
+                }
+
+                continue;
+            }
+
             var before = row.Steps - steps;
             var state = _runStates.Take(key, before)
                 ?? new RunBudgetState(row, before, before == 0 ? [] : await GateStore.LoadCallsAsync(c, t, key.Project, key.Run, options.MaxRecordedCalls), options.MaxRecordedCalls);
@@ -186,11 +229,16 @@ internal sealed class GateWriter(
             runs[key] = state;
         }
 
-        var outcomes = new GateOutcome[group.Count];
+        var outcomes = new GateOutcome?[group.Count];
         var rows = new List<DecisionRow>(group.Count);
         var costs = new Dictionary<(string, string), decimal?>();
         for (var i = 0; i < group.Count; i++)
         {
+            if (refused[i] is not null)
+            {
+                continue;
+            }
+
             var p = group[i];
             var projectRules = rules[p.Caller.ProjectId];
             RunBudgetState? run = null;
@@ -238,7 +286,7 @@ internal sealed class GateWriter(
             }
             else if (effect == Effect.RequireApproval && decided.Mode == PolicyMode.Enforce)
             {
-                approval = await approvals.OpenAsync(c, t, p.Caller.ProjectId, p.Call, p.ArgsHash, decided, id, stored, TraceIdOf(p.Call), now);
+                approval = await approvals.OpenAsync(c, t, p.Caller, p.Call, p.ArgsHash, decided, id, stored, TraceIdOf(p.Call), now);
             }
 
             var latencyUs = (long)Stopwatch.GetElapsedTime(p.Started).TotalMicroseconds;
@@ -248,6 +296,13 @@ internal sealed class GateWriter(
             run?.Record(p.Call.Tool, effect, p.ArgsHash);
             rows.Add(row);
             outcomes[i] = new GateOutcome(decision, row);
+            if (p.Call.ActingAs)
+            {
+                // A key that is not the agent's acted for it: said in the same transaction as the decision.
+                await audit.AppendAsync(c, t, p.Caller.ProjectId, new Core.Audit.AuditEvent(
+                    p.Caller.KeyId, ActAsAction, "decision", id, null, null,
+                    JsonSerializer.Serialize(new ActAsDetails(p.Caller.KeyName, p.Caller.Role.ToName(), p.Call.Agent, p.Call.Tool, p.Call.RunId, decision.Effect), DecisionJson.Options)));
+            }
         }
 
         foreach (var byProject in runs.GroupBy(r => r.Key.Project))
@@ -272,8 +327,13 @@ internal sealed class GateWriter(
         }
 
         await GateStore.InsertDecisionsAsync(c, t, rows);
-        return (outcomes, runs);
+        return new GateGroupResult(outcomes, refused, runs);
     }
+
+    /// <summary>The audit action of a gate call made by a key acting for an agent (<c>actAs</c>).</summary>
+    internal const string ActAsAction = "gate.act_as";
+
+    private sealed record ActAsDetails(string KeyName, string Role, string Agent, string Tool, string? RunId, string Effect);
 
     /// <summary>
     /// A call that carries an approval token: a token that fails a check denies with why; a valid one turns the
@@ -284,7 +344,7 @@ internal sealed class GateWriter(
         System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, Pending p, string token, GateRules rules, Effect effect,
         IReadOnlyList<DecisionReason> reasons, string decisionId, long nowMs)
     {
-        var check = await Approvals.ApprovalRequests.CheckTokenAsync(c, t, p.Caller.ProjectId, token, p.Call, p.ArgsHash, rules, nowMs);
+        var check = await Approvals.ApprovalRequests.CheckTokenAsync(c, t, p.Caller, token, p.Call, p.ArgsHash, rules, nowMs);
         if (check.Failure is { } failure)
         {
             return (Effect.Deny, [failure]);

@@ -22,10 +22,11 @@ public static class PoliciesRegistration
         services.AddHostedService(sp => sp.GetRequiredService<DecisionSpans>());
         services.AddSingleton(sp => new GateWriter(
             sp.GetRequiredService<Storage.ReinDatabase>(), sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<Traces.TraceQueries>(),
-            sp.GetRequiredService<DecisionSpans>(), sp.GetRequiredService<Core.Traces.Redactor>(), sp.GetRequiredService<Approvals.ApprovalRequests>(), sp.GetRequiredService<GateOptions>(),
+            sp.GetRequiredService<DecisionSpans>(), sp.GetRequiredService<Core.Traces.Redactor>(), sp.GetRequiredService<Approvals.ApprovalRequests>(),
+            sp.GetRequiredService<Audit.AuditLog>(), sp.GetRequiredService<GateOptions>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<GateWriter>>()));
         services.AddHostedService(sp => sp.GetRequiredService<GateWriter>());
-        services.AddSingleton(sp => new GateService(sp.GetRequiredService<GateWriter>()));
+        services.AddSingleton(sp => new GateService(sp.GetRequiredService<GateWriter>(), sp.GetRequiredService<Traces.TraceQueries>()));
         services.AddSingleton(sp => new DecisionLog(sp.GetRequiredService<GateStore>()));
         services.AddSingleton(sp => new Backtest(
             sp.GetRequiredService<GateStore>(), sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<Storage.ReinDatabase>(), sp.GetRequiredService<GateOptions>(),

@@ -30,7 +30,9 @@ public sealed class TraceIngest
         _logger = logger;
     }
 
-    /// <param name="caller">An agent or admin key; the spans go to its project.</param>
+    /// <param name="caller">An agent or admin key; the spans go to its project. An agent key's spans are its agent's
+    /// (a span claiming another agent is stored under the key's and flagged); an admin key's keep their claims and are
+    /// marked as forwarded by it.</param>
     /// <param name="spans">The decoded spans.</param>
     /// <param name="rejected">Spans the transport already refused (bad ids), to report alongside.</param>
     /// <param name="rejectionMessage">Why the transport refused them.</param>
@@ -57,11 +59,13 @@ public sealed class TraceIngest
         }
 
         var settings = await _queries.EffectiveSettingsAsync(caller.ProjectId, cancellationToken);
+        var bound = AgentIdentity.BoundAgent(caller);
+        var sender = new SpanSender(bound, bound is null ? caller.KeyId : null);
         var normalized = new Span[take];
         var redactions = 0;
         for (var i = 0; i < take; i++)
         {
-            normalized[i] = _normalizer.Normalize(spans[i], settings.CaptureContent);
+            normalized[i] = _normalizer.Normalize(spans[i], settings.CaptureContent, sender);
             redactions += normalized[i].Redactions;
         }
 

@@ -165,6 +165,11 @@ public sealed class TraceQueries
     internal async Task<decimal?> RunCostAsync(string projectId, string runId, CancellationToken cancellationToken) =>
         HexId(runId, 32) is { } id && await _store.GetRunAsync(projectId, id, cancellationToken) is { } run ? run.KnownCost : null;
 
+    /// <summary>The agent a stored run is under (its trace's agent), for the gate to refuse another agent's calls in it;
+    /// null when the project has no such run or the run names no agent.</summary>
+    internal async Task<string?> RunAgentAsync(string projectId, string traceId, CancellationToken cancellationToken) =>
+        HexId(traceId, 32) is { } id && await _store.GetRunAsync(projectId, id, cancellationToken) is { } run ? run.Agent : null;
+
     /// <summary>A run's summary and its <paramref name="limit"/> most recent spans, for the evidence of an approval
     /// request (read on behalf of the project, whatever the caller's role); null when the project has no such run.</summary>
     internal async Task<(RunSummary Run, IReadOnlyList<Span> Spans)?> RecentAsync(string projectId, string runId, int limit, CancellationToken cancellationToken)

@@ -11,7 +11,15 @@ public static class GateCommand
 {
     public static Command Create(GlobalOptions globals)
     {
-        var agent = new Option<string>("--agent") { Description = "The agent's name", Required = true };
+        var agent = new Option<string?>("--agent")
+        {
+            Description = "The agent's name; with an agent key it is the key's name (leave it out or give exactly that name)",
+        };
+        var actAs = new Option<string?>("--act-as")
+        {
+            Description = "With a key that is not an agent key (an admin's): the agent to act for; every such call is audited (gate.act_as)",
+            HelpName = "agent",
+        };
         var tool = new Option<string>("--tool") { Description = "The tool the agent wants to call", Required = true };
         var args = JsonObjectOption("--args", "The tool's arguments, a JSON object such as '{\"amount\": 500}'");
         var context = JsonObjectOption("--context", "What else the agent knows, a JSON object such as '{\"confidence\": 0.9}'");
@@ -31,6 +39,7 @@ public static class GateCommand
             "Exits 0 for allow, 3 for deny, 4 for confirm or require_approval, 1 when there is no decision.")
         {
             agent,
+            actAs,
             tool,
             args,
             context,
@@ -48,7 +57,8 @@ public static class GateCommand
                 var parse = cli.Parse;
                 var request = new GateRequest
                 {
-                    Agent = parse.GetValue(agent)!,
+                    Agent = parse.GetValue(agent),
+                    ActAs = parse.GetValue(actAs),
                     Tool = parse.GetValue(tool)!,
                     Args = parse.GetValue(args),
                     Context = parse.GetValue(context),
@@ -67,7 +77,7 @@ public static class GateCommand
                 }
                 else
                 {
-                    output.Line($"{decision.Effect.ToName()}: {PolicyText.Clean(request.Tool, 200)} for agent {PolicyText.Clean(request.Agent, 200)}");
+                    output.Line($"{decision.Effect.ToName()}: {PolicyText.Clean(request.Tool, 200)} {Whom(request)}");
                     foreach (var line in GateText.Details(decision.DecisionId, decision.Policy, decision.Mode, decision.Reasons, decision.Approval?.Route, decision.Obligations, decision.Shadow, decision.Approval))
                     {
                         output.Line(line);
@@ -84,6 +94,11 @@ public static class GateCommand
             failureExitCode: ExitCodes.Failed);
         return command;
     }
+
+    private static string Whom(GateRequest request) =>
+        request.ActAs is { } actAs ? $"for agent {PolicyText.Clean(actAs, 200)} (acting for it, audited)"
+        : request.Agent is { } agent ? $"for agent {PolicyText.Clean(agent, 200)}"
+        : "for this key's agent";
 
     private static Option<JsonObject?> JsonObjectOption(string name, string description) => new(name)
     {

@@ -47,7 +47,7 @@ public sealed class ApprovalHarness : IAsyncDisposable
             all[key] = value;
         }
 
-        var gate = await GateHarness.StartAsync(database, all, shareKeysWith, clock);
+        var gate = await GateHarness.StartAsync(database, all, shareKeysWith, clock, agent: "refund-bot");
         var name = "approver-" + Guid.NewGuid().ToString("N")[..6];
         var approver = gate.Host.Client(await KeyAsync(gate.Admin, name, "approver"));
         var harness = new ApprovalHarness(gate, clock, approver, name);

@@ -5,36 +5,65 @@ using Rein.Server.Tests.Hosting;
 
 namespace Rein.Server.Tests.Policies;
 
-/// <summary>A real host plus keys and helpers to push policies and ask the gate over HTTP.</summary>
+/// <summary>A real host plus keys and helpers to push policies and ask the gate over HTTP. An agent key's agent is its
+/// name, so the harness keeps one agent key per agent name (<see cref="AgentFor"/>); <see cref="Agent"/> is the key of
+/// the default agent.</summary>
 public sealed class GateHarness : IAsyncDisposable
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private GateHarness(TestHost host, HttpClient admin, HttpClient agent, HttpClient viewer)
+    private readonly Dictionary<string, HttpClient> _agents = new(StringComparer.Ordinal);
+
+    private GateHarness(TestHost host, HttpClient admin, HttpClient agent, string agentName, HttpClient viewer)
     {
         Host = host;
         Admin = admin;
         Agent = agent;
+        AgentName = agentName;
         Viewer = viewer;
+        _agents[agentName] = agent;
     }
 
     public TestHost Host { get; }
 
     public HttpClient Admin { get; }
 
+    /// <summary>An agent key named <see cref="AgentName"/>.</summary>
     public HttpClient Agent { get; }
+
+    public string AgentName { get; }
 
     public HttpClient Viewer { get; }
 
     public static async Task<GateHarness> StartAsync(
-        string? database = null, IReadOnlyDictionary<string, string?>? settings = null, TestHost? shareKeysWith = null, TimeProvider? time = null)
+        string? database = null, IReadOnlyDictionary<string, string?>? settings = null, TestHost? shareKeysWith = null, TimeProvider? time = null,
+        string agent = "support-bot-eu")
     {
         var host = await TestHost.StartAsync(database: database, settings: settings, time: time);
         var adminKey = shareKeysWith is null ? host.AdminKey : shareKeysWith.AdminKey;
         var admin = host.Client(adminKey);
-        var agent = host.Client(await KeyAsync(admin, "agent"));
+        var agentClient = host.Client(await NamedKeyAsync(admin, agent, "agent"));
         var viewer = host.Client(await KeyAsync(admin, "viewer"));
-        return new GateHarness(host, admin, agent, viewer);
+        return new GateHarness(host, admin, agentClient, agent, viewer);
+    }
+
+    /// <summary>An agent key whose agent (its name) is <paramref name="agent"/>, made once per harness.</summary>
+    public async Task<HttpClient> AgentFor(string agent)
+    {
+        if (!_agents.TryGetValue(agent, out var client))
+        {
+            client = _agents[agent] = Host.Client(await NamedKeyAsync(Admin, agent, "agent"));
+        }
+
+        return client;
+    }
+
+    public static async Task<string> NamedKeyAsync(HttpClient admin, string name, string role)
+    {
+        var response = await admin.PostAsJsonAsync("/api/v1/keys", new { name, role }, Ct);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.IsSuccessStatusCode, $"key answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("apiKey").GetString()!;
     }
 
     public static async Task<string> KeyAsync(HttpClient admin, string role)
@@ -53,15 +82,23 @@ public sealed class GateHarness : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.GetProperty("version").GetInt32();
     }
 
+    /// <summary>Asks the gate; without <paramref name="client"/>, with the agent key of the agent the request names.</summary>
     public async Task<JsonElement> GateAsync(object request, HttpClient? client = null)
     {
-        var response = await (client ?? Agent).PostAsJsonAsync("/api/v1/gate", request, Ct);
+        var response = await (client ?? await ClientOfAsync(request)).PostAsJsonAsync("/api/v1/gate", request, Ct);
         var body = await response.Content.ReadAsStringAsync(Ct);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"gate answered {(int)response.StatusCode}: {body}");
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
     public async Task<string> EffectAsync(object request) => (await GateAsync(request)).GetProperty("effect").GetString()!;
+
+    /// <summary>The agent key of the agent a gate request names (the default agent's when it names none).</summary>
+    public async Task<HttpClient> ClientOfAsync(object request) =>
+        JsonSerializer.SerializeToElement(request, JsonSerializerOptions.Web) is { ValueKind: JsonValueKind.Object } json &&
+        json.TryGetProperty("agent", out var agent) && agent.ValueKind == JsonValueKind.String
+            ? await AgentFor(agent.GetString()!)
+            : Agent;
 
     public async Task KillAsync(string scope, string target, string? agent = null)
     {
@@ -86,7 +123,11 @@ public sealed class GateHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Admin.Dispose();
-        Agent.Dispose();
+        foreach (var client in _agents.Values)
+        {
+            client.Dispose();
+        }
+
         Viewer.Dispose();
         await Host.DisposeAsync();
     }
