@@ -33,6 +33,7 @@ public static class DashboardRegistration
                 pages.Conventions.AuthorizeFolder("/", PolicyPrefix + Permissions.Read);
                 pages.Conventions.AllowAnonymousToPage("/SignIn");
                 pages.Conventions.AuthorizePage("/Keys", PolicyPrefix + Permissions.Administer);
+                pages.Conventions.ConfigureFilter(new PageHandlerFilter());
             })
             .AddApplicationPart(typeof(DashboardRegistration).Assembly);
 

@@ -206,7 +206,14 @@ internal static class McpEndpoint
         JsonRpcMessage? message;
         try
         {
-            message = await JsonSerializer.DeserializeAsync(http.Request.Body, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)), http.RequestAborted) as JsonRpcMessage;
+            using var document = await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+            if (JsonText.Find(document.RootElement, "") is { } notUnicode)
+            {
+                await ErrorAsync(http, StatusCodes.Status400BadRequest, McpErrorCode.InvalidParams, $"{notUnicode.Path}: {notUnicode.Problem}", IdOf(document.RootElement));
+                return;
+            }
+
+            message = document.RootElement.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))) as JsonRpcMessage;
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -345,6 +352,24 @@ internal static class McpEndpoint
         http.Response.Headers.CacheControl = "no-cache,no-store";
         http.Response.Headers.ContentEncoding = "identity";
         http.Response.Headers["X-Accel-Buffering"] = "no";
+    }
+
+    /// <summary>The id of a message that is refused before it is read as JSON-RPC, when it has a usable one.</summary>
+    private static RequestId IdOf(JsonElement message)
+    {
+        if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("id", out var id) || JsonText.Find(id, "id") is not null)
+        {
+            return default;
+        }
+
+        try
+        {
+            return id.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(RequestId))) as RequestId? ?? default;
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
     }
 
     private static async Task ErrorAsync(HttpContext http, int status, McpErrorCode code, string message, RequestId id = default)

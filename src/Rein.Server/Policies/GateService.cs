@@ -138,6 +138,9 @@ public sealed class GateService
         {
             throw ReinProblemException.Invalid(field, $"must be a JSON object, not {value.Value.ValueKind.ToString().ToLowerInvariant()}");
         }
+
+        // Hashing and the policy's values read every text; text that is not Unicode is the client's mistake.
+        JsonText.Check(field, value);
     }
 
     private static readonly System.Buffers.SearchValues<char> Controls = System.Buffers.SearchValues.Create(

@@ -38,6 +38,12 @@ internal static partial class OtlpDecoder
         {
             throw new OtlpFormatException($"the body is not a valid OTLP protobuf ExportTraceServiceRequest: {e.Message}", e);
         }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or OverflowException)
+        {
+            // Google.Protobuf's span parser can run past the end on a length prefix larger than what is left of a
+            // nested message, instead of throwing InvalidProtocolBufferException: the body is cut short all the same.
+            throw new OtlpFormatException("the body is not a valid OTLP protobuf ExportTraceServiceRequest: a field's length runs past the end of the message that holds it (the body is truncated or corrupt)", e);
+        }
 
         var count = 0;
         foreach (var resourceSpans in request.ResourceSpans)
