@@ -18,6 +18,15 @@ public static partial class ChildSignals
 
     public static void EnsureDefaultsForChildren() => _ = Done.Value;
 
+    /// <summary>Sends a POSIX signal (SIGINT, SIGTERM) to a child process; fails when it cannot be sent.</summary>
+    public static void Send(int processId, int signal)
+    {
+        if (kill(processId, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({processId}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
     private static bool Restore()
     {
         if (!OperatingSystem.IsLinux())
@@ -40,6 +49,9 @@ public static partial class ChildSignals
 
     [LibraryImport("libc", EntryPoint = "sigaction", SetLastError = true)]
     private static partial int sigaction(int signum, nint act, [Out] byte[] oldact);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int kill(int pid, int sig);
 
     [LibraryImport("libc", EntryPoint = "signal")]
     private static partial nint signal(int signum, nint handler);
