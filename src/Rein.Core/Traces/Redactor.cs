@@ -28,7 +28,12 @@ public sealed partial class Redactor
     /// <summary>What a value becomes when a pattern ran out of time: the whole value, since part of it may be secret.</summary>
     public const string TimeoutReplacement = "[REDACTED:timeout]";
 
+    // Configured patterns only: the built-in ones bound every quantifier, so their time is linear in the text's
+    // length, and a timeout would only turn a long clean text into [REDACTED:timeout] on a busy machine.
     private const int TimeoutMilliseconds = 100;
+
+    // Shorter texts hold no secret any detector knows ("pwd=abc" is the shortest pair worth replacing).
+    private const int MinLength = 7;
 
     // A secret key id is followed by its secret within this many characters in config files, env dumps and JSON.
     private const int AwsSecretWindow = 200;
@@ -41,21 +46,22 @@ public sealed partial class Redactor
         new("private_key", PrivateKey(), ["-----BEGIN"]),
         new("url_password", UrlPassword(), []),
         new("bearer", BearerToken(), ["Bearer", "bearer", "BEARER"]),
-        new("anthropic_key", AnthropicKey(), ["sk-ant-"]),
-        new("openai_key", OpenAiKey(), ["sk-"]),
-        new("github_token", GitHubToken(), ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
-        new("slack_token", SlackToken(), ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]),
-        new("stripe_key", StripeKey(), ["sk_live_", "rk_live_"]),
-        new("google_api_key", GoogleApiKey(), ["AIza"]),
-        new("aws_access_key", AwsAccessKey(), ["AKIA", "ASIA"]),
+        new("anthropic_key", AnthropicKey(), ["sk-ant-", "SK-ANT-"]),
+        new("openai_key", OpenAiKey(), ["sk-", "SK-"]),
+        new("github_token", GitHubToken(), ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "GHP_", "GHO_", "GHU_", "GHS_", "GHR_", "GITHUB_PAT_"]),
+        new("slack_token", SlackToken(), ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-", "XOXB-", "XOXA-", "XOXP-", "XOXR-", "XOXS-"]),
+        new("stripe_key", StripeKey(), ["sk_live_", "rk_live_", "SK_LIVE_", "RK_LIVE_"]),
+        new("google_api_key", GoogleApiKey(), ["AIza", "aiza", "AIZA"]),
+        new("aws_access_key", AwsAccessKey(), ["AKIA", "ASIA", "akia", "asia"]),
         new("aws_secret_key", AwsSecretKey(), ["secret_access", "SECRET_ACCESS", "secretaccess", "SecretAccess", "secretAccess", "secret_key", "SECRET_KEY", "secretkey", "SecretKey", "secretKey"]),
         new("jwt", Jwt(), ["eyJ"]),
-        new("rein_key", ReinKey(), ["rein_"]),
+        new("rein_key", ReinKey(), ["rein_", "REIN_"]),
     ];
 
-    // Triggers are matched case-sensitively, listing the spellings that occur: a case-insensitive multi-string search
-    // measured several times slower on clean text. "://" is left out of the shared search because URLs are common in
-    // clean text and would stop the scan at every one; the URL detector has its own check.
+    // Triggers are matched case-sensitively, listing the spellings that occur (as written, lower and upper case): a
+    // case-insensitive multi-string search measured several times slower on clean text. "://" is left out of the
+    // shared search because URLs are common in clean text and would stop the scan at every one; the URL detector has
+    // its own check.
     private static readonly SearchValues<string> AnyTrigger =
         SearchValues.Create(BuiltIn.SelectMany(d => d.Triggers).Distinct(StringComparer.Ordinal).ToArray(), StringComparison.Ordinal);
 
@@ -141,37 +147,30 @@ public sealed partial class Redactor
     /// <paramref name="count"/>. Returns the same instance when nothing was found. When a pattern runs out of time the
     /// whole text becomes <see cref="TimeoutReplacement"/> (counted once): failing closed.
     /// </summary>
+    /// <remarks>
+    /// Detection runs on the text as a reader would take it: percent-escapes and JSON <c>\u</c> escapes decoded once,
+    /// full-width and other compatibility forms folded to ASCII, invisible characters removed, and base64 runs of at
+    /// least <see cref="MinBase64Run"/> characters decoded (at most <see cref="MaxBase64Chars"/> characters per run and
+    /// <see cref="MaxBase64CharsPerText"/> per text, one level deep). Each step is one linear pass, and each detector
+    /// reads a bounded number of characters from each place it starts, so the cost is linear in the text's length.
+    /// </remarks>
     public string Redact(string text, ref int count)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (text.Length < 8)
+        return Redact(text, ref count, nested: false);
+    }
+
+    private string Redact(string text, ref int count, bool nested)
+    {
+        if (text.Length < MinLength)
         {
             return text;
         }
 
-        List<Hit>? hits = null;
+        List<Hit>? hits;
         try
         {
-            var span = text.AsSpan();
-            var triggered = Triggered(span);
-            for (var i = 0; triggered != 0 && i < BuiltIn.Length; i++)
-            {
-                if ((triggered & (1 << i)) != 0)
-                {
-                    Collect(BuiltIn[i], i, text, ref hits);
-                }
-            }
-
-            if (hits is not null)
-            {
-                FindAwsSecretsNearKeyIds(text, ref hits);
-            }
-
-            FindCardNumbers(span, BuiltIn.Length + 1, ref hits);
-            for (var i = 0; i < _configured.Length; i++)
-            {
-                Collect(_configured[i], BuiltIn.Length + 2 + i, text, ref hits);
-            }
+            hits = Detect(text, nested);
         }
         catch (RegexMatchTimeoutException)
         {
@@ -180,6 +179,55 @@ public sealed partial class Redactor
         }
 
         return hits is null ? text : Replace(text, hits, ref count);
+    }
+
+    /// <summary>Where the secrets are, in <paramref name="text"/>'s own positions, or null.</summary>
+    private List<Hit>? Detect(string text, bool nested)
+    {
+        List<Hit>? hits = null;
+        var folded = Fold(text);
+        Find(folded?.Text ?? text, nested, ref hits);
+        if (hits is not null && folded is { } f)
+        {
+            for (var i = 0; i < hits.Count; i++)
+            {
+                var h = hits[i];
+                var start = f.Map[h.Start];
+                hits[i] = h with { Start = start, Length = f.Map[h.Start + h.Length] - start };
+            }
+        }
+
+        return hits;
+    }
+
+    private void Find(string text, bool nested, ref List<Hit>? hits)
+    {
+        var span = text.AsSpan();
+        var triggered = Triggered(span);
+        for (var i = 0; triggered != 0 && i < BuiltIn.Length; i++)
+        {
+            if ((triggered & (1 << i)) != 0)
+            {
+                Collect(BuiltIn[i], i, text, ref hits);
+            }
+        }
+
+        if (hits is not null)
+        {
+            FindAwsSecretsNearKeyIds(text, ref hits);
+        }
+
+        FindFields(span, BuiltIn.Length + 1, ref hits);
+        FindCardNumbers(span, BuiltIn.Length + 2, ref hits);
+        if (!nested)
+        {
+            FindBase64(text, BuiltIn.Length + 3, ref hits);
+        }
+
+        for (var i = 0; i < _configured.Length; i++)
+        {
+            Collect(_configured[i], BuiltIn.Length + 4 + i, text, ref hits);
+        }
     }
 
     // One pass over the text marks the detectors whose trigger occurs (bit i for BuiltIn[i]); only those run.
@@ -273,105 +321,6 @@ public sealed partial class Redactor
     private static bool LooksRandom(ReadOnlySpan<char> s) =>
         s.IndexOfAnyInRange('A', 'Z') >= 0 && s.IndexOfAnyInRange('a', 'z') >= 0;
 
-    // Card numbers: a run of 13 to 19 digits, unbroken or grouped by one kind of separator (space or dash) into groups
-    // of 3 to 6 digits, that passes the Luhn check (ISO/IEC 7812). Runs inside words or decimals are not cards.
-    private static void FindCardNumbers(ReadOnlySpan<char> s, int priority, ref List<Hit>? hits)
-    {
-        var i = 0;
-        while (i < s.Length)
-        {
-            var next = s[i..].IndexOfAnyInRange('0', '9');
-            if (next < 0)
-            {
-                return;
-            }
-
-            var start = i + next;
-            var j = start;
-            var digits = 0;
-            var group = 0;
-            var separator = '\0';
-            var groupsOk = true;
-            while (j < s.Length)
-            {
-                var c = s[j];
-                if (char.IsAsciiDigit(c))
-                {
-                    digits++;
-                    group++;
-                    j++;
-                }
-                else if ((c == ' ' || c == '-') && j + 1 < s.Length && char.IsAsciiDigit(s[j + 1]) && (separator == '\0' || separator == c))
-                {
-                    separator = c;
-                    groupsOk &= group is >= 3 and <= 6;
-                    group = 0;
-                    j++;
-                }
-                else
-                {
-                    break;
-                }
-            }
-
-            if (separator != '\0')
-            {
-                groupsOk &= group is >= 3 and <= 6;
-            }
-
-            i = j;
-            if (digits is < 13 or > 19 || !groupsOk)
-            {
-                continue;
-            }
-
-            if (start > 0 && (char.IsAsciiLetterOrDigit(s[start - 1]) || s[start - 1] is '_' or '.'))
-            {
-                continue;
-            }
-
-            if (j < s.Length && (char.IsAsciiLetterOrDigit(s[j]) || s[j] == '_' || (s[j] == '.' && j + 1 < s.Length && char.IsAsciiDigit(s[j + 1]))))
-            {
-                continue;
-            }
-
-            // A run of one repeated digit (zero padding, placeholders) passes Luhn when it is all zeros but is no card.
-            var run = s[start..j];
-            if (run.IndexOfAnyExcept(run[0], separator) >= 0 && PassesLuhn(run))
-            {
-                (hits ??= []).Add(new Hit(start, j - start, "card_number", priority));
-            }
-        }
-    }
-
-    internal static bool PassesLuhn(ReadOnlySpan<char> number)
-    {
-        var sum = 0;
-        var doubled = false;
-        for (var i = number.Length - 1; i >= 0; i--)
-        {
-            if (!char.IsAsciiDigit(number[i]))
-            {
-                continue;
-            }
-
-            var d = number[i] - '0';
-            if (doubled)
-            {
-                d *= 2;
-                if (d > 9)
-                {
-                    d -= 9;
-                }
-            }
-
-            sum += d;
-            doubled = !doubled;
-        }
-
-        return sum % 10 == 0;
-    }
-
     private static string Replace(string text, List<Hit> hits, ref int count)
     {
         // Where detectors overlap (a JWT after "Bearer", an OpenAI-shaped key as a URL password) the earliest match
@@ -395,49 +344,57 @@ public sealed partial class Redactor
         return builder.ToString();
     }
 
+    // Every quantifier is bounded, so a detector reads at most a few hundred characters from each place it starts:
+    // with starts only at its trigger, the time stays linear whatever the text (a text of nothing but "sk-" included).
+
     // RFC 6750 b64token; at least one digit and 12 characters, so "Bearer authentication" in prose is left alone.
-    [GeneratedRegex(@"\b(?i:bearer)\s+(?<secret>(?=[A-Za-z0-9._~+/-]*[0-9])[A-Za-z0-9._~+/-]{12,}=*)", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"\b(?i:bearer)\s{1,8}(?<secret>(?=(?>[A-Za-z._~+/-]{0,256})[0-9])(?>[A-Za-z0-9._~+/-]{12,4096})=*)", RegexOptions.CultureInvariant)]
     private static partial Regex BearerToken();
 
-    [GeneratedRegex(@"\bsk-(?!ant-)(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    // A bare "sk-" needs a word start ("risk-2024-…" is prose); the project, service-account and admin forms are
+    // distinctive enough to be found glued to a word ("keysk-proj-…").
+    [GeneratedRegex(@"(?:\b|(?=(?i:sk-(?:proj|svcacct|admin)-)))(?i:sk-)(?!(?i:ant-))(?=(?>[A-Za-z_-]{0,256})[0-9])[A-Za-z0-9_-]{20,512}", RegexOptions.CultureInvariant)]
     private static partial Regex OpenAiKey();
 
-    [GeneratedRegex(@"\bsk-ant-[A-Za-z0-9_-]{20,}", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"(?i:sk-ant-)[A-Za-z0-9_-]{20,512}", RegexOptions.CultureInvariant)]
     private static partial Regex AnthropicKey();
 
-    [GeneratedRegex(@"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"(?i:gh[pousr]_)(?>[A-Za-z0-9]{36,255})|(?i:github_pat_)(?>[A-Za-z0-9_]{22,255})", RegexOptions.CultureInvariant)]
     private static partial Regex GitHubToken();
 
-    [GeneratedRegex(@"\bxox[baprs]-[A-Za-z0-9-]{10,}", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"(?i:xox[baprs]-)(?=(?>[A-Za-z-]{0,64})[0-9])[A-Za-z0-9-]{10,255}", RegexOptions.CultureInvariant)]
     private static partial Regex SlackToken();
 
-    [GeneratedRegex(@"\b[sr]k_live_[A-Za-z0-9]{16,}", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"(?:\b(?i:[sr]k_live_)|(?i:[sr]k_live_)(?=(?>[A-Za-z]{0,64})[0-9]))[A-Za-z0-9]{16,255}", RegexOptions.CultureInvariant)]
     private static partial Regex StripeKey();
 
-    [GeneratedRegex(@"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"(?:\bAIza|(?i:aiza)(?=(?>[A-Za-z_-]{0,34})[0-9]))[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", RegexOptions.CultureInvariant)]
     private static partial Regex GoogleApiKey();
 
-    [GeneratedRegex(@"\b(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    // As issued (upper case) a key id is found anywhere, glued to a word too; in another case it needs a word start
+    // and a digit, so that words such as "asiapacificregions" are left alone.
+    [GeneratedRegex(@"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])|\b(?i:akia|asia)(?=(?>[A-Za-z]{0,15})[0-9])[A-Za-z0-9]{16}(?![A-Za-z0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex AwsAccessKey();
 
-    [GeneratedRegex(@"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)[""']?\s*(?:=>|[:=])\s*[""']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)[""']?\s{0,8}(?:=>|[:=])\s{0,8}[""']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])", RegexOptions.CultureInvariant)]
     private static partial Regex AwsSecretKey();
 
     // A key cut off before its END line (a truncated log line) is redacted to the end of the text.
-    [GeneratedRegex(@"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*)", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"-----BEGIN[A-Z0-9 ]{0,64}PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]{0,64}PRIVATE KEY-----|[\s\S]*)", RegexOptions.CultureInvariant)]
     private static partial Regex PrivateKey();
 
-    // RFC 7519: base64url(header).base64url(payload).signature; a JSON header always encodes to "eyJ".
-    [GeneratedRegex(@"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    // RFC 7519: base64url(header).base64url(payload).signature; a JSON header always encodes to "eyJ". Glued to a word,
+    // the header must begin with "alg", "typ" or "kid" ("monkeyJumped.over.it" is prose).
+    [GeneratedRegex(@"(?:\beyJ|eyJ(?=hbGci|0eXAi|raWQi))(?>[A-Za-z0-9_-]{10,1024})\.(?>[A-Za-z0-9_-]{10,8192})\.[A-Za-z0-9_-]{0,1024}", RegexOptions.CultureInvariant)]
     private static partial Regex Jwt();
 
     // RFC 3986 userinfo: only the password is replaced so the user and host stay readable. The pattern starts at the
     // "://" literal, which the regex engine finds with a vectorised search; starting at the scheme made it try every
     // word in the text (80 µs on 4 KB of prose).
-    [GeneratedRegex(@"://[^\s:/?#@""'<>\\]+:(?<secret>[^\s/?#@""'<>\\]+)@", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"://[^\s:/?#@""'<>\\]{1,256}:(?<secret>[^\s/?#@""'<>\\]{1,256})@", RegexOptions.CultureInvariant)]
     private static partial Regex UrlPassword();
 
-    [GeneratedRegex(@"\brein_[a-z0-9]{12}_[A-Za-z0-9]{40}(?![A-Za-z0-9])", RegexOptions.CultureInvariant, TimeoutMilliseconds)]
+    [GeneratedRegex(@"(?i:rein_[a-z0-9]{12}_)[A-Za-z0-9]{40}(?![A-Za-z0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex ReinKey();
 
     private readonly record struct Hit(int Start, int Length, string Kind, int Priority);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using Rein.Core.Traces;
+using Rein.Testing;
 
 namespace Rein.Core.Tests.Traces;
 
@@ -68,7 +70,7 @@ public sealed class RedactorTests
     [InlineData("xoxb- is the Slack bot prefix")]
     [InlineData("sk_test_51HqLyjWDarjtT1zdp7dcXYZabc is a test key")]
     [InlineData("AIzaShort is not a key")]
-    [InlineData("AKIA1234 is too short, akiaiosfodnn7example is lower case")]
+    [InlineData("AKIA1234 is too short, akiaiosfodnnexample has no digit")]
     [InlineData("aws_secret_access_key = <your secret here>")]
     [InlineData("eyJhbGciOi is half a header")]
     [InlineData("see https://example.com/docs and mailto:user@example.com and https://user@host/path")]
@@ -86,6 +88,134 @@ public sealed class RedactorTests
 
         Assert.Same(text, redacted);
         Assert.Equal(0, count);
+    }
+
+    public static TheoryData<string> PlantedNames => [.. PlantedSecrets.Cases.Select(c => c.Name)];
+
+    public static TheoryData<string> LookAlikeNames => [.. PlantedSecrets.LookAlikes.Select(c => c.Name)];
+
+    [Theory]
+    [MemberData(nameof(PlantedNames))]
+    public void Redact_PlantedSecret_LeavesNothingOfIt(string name)
+    {
+        var planted = PlantedSecrets.Cases.Single(c => c.Name == name);
+
+        var redacted = Redact(planted.Text, out var count);
+
+        foreach (var needle in planted.Needles)
+        {
+            Assert.DoesNotContain(needle, redacted, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("[REDACTED:", redacted, StringComparison.Ordinal);
+        Assert.InRange(count, 1, 2);
+    }
+
+    [Theory]
+    [MemberData(nameof(LookAlikeNames))]
+    public void Redact_PlantedLookAlike_IsLeftAlone(string name)
+    {
+        var text = PlantedSecrets.LookAlikes.Single(c => c.Name == name).Text;
+
+        var redacted = Redact(text, out var count);
+
+        Assert.Equal(text, redacted);
+        Assert.Equal(0, count);
+    }
+
+    [Theory]
+    [InlineData("password", "hunter2x", "[REDACTED:password]")]
+    [InlineData("DB_PASSWORD", "hunter2x", "[REDACTED:password]")]
+    [InlineData("client_secret", "abcdefgh12345678", "[REDACTED:secret]")]
+    [InlineData("x-api-key", "abcdefgh12345678", "[REDACTED:api_key]")]
+    [InlineData("accessToken", "abcdefgh12345678", "[REDACTED:token]")]
+    [InlineData("http.request.header.authorization", "Basic dXNlcjpwYXNz", "[REDACTED:token]")]
+    [InlineData("password", "${DB_PASSWORD}", "${DB_PASSWORD}")]
+    [InlineData("password", "null", "null")]
+    [InlineData("max_tokens", "1024 tokens please", "1024 tokens please")]
+    [InlineData("token_type", "Bearer", "Bearer")]
+    [InlineData("token", "the", "the")]
+    [InlineData("note", "hunter2x", "hunter2x")]
+    public void RedactValue_NameSaysSecret_ReplacesTheWholeValue(string name, string value, string expected)
+    {
+        var count = 0;
+
+        var redacted = Redactor.Default.RedactValue(name, value, ref count);
+
+        Assert.Equal(expected, redacted);
+        Assert.Equal(expected == value ? 0 : 1, count);
+    }
+
+    [Fact]
+    public void RedactValue_KnownTokenUnderAnyName_KeepsItsKind()
+    {
+        var count = 0;
+
+        Assert.Equal("[REDACTED:github_token]", Redactor.Default.RedactValue("token", GitHubToken, ref count));
+        Assert.Equal(1, count);
+    }
+
+    [Theory]
+    [InlineData("card 4111111111111111 123", "card [REDACTED:card_number] 123")]
+    [InlineData("4111111111111111 5555555555554444", "[REDACTED:card_number] [REDACTED:card_number]")]
+    [InlineData("paid 2025-06-01 4111111111111111.", "paid 2025-06-01 [REDACTED:card_number].")]
+    public void Redact_CardAmongOtherDigits_IsFound(string text, string expected)
+    {
+        Assert.Equal(expected, Redact(text, out _));
+    }
+
+    [Fact]
+    public void Redact_SpacedCardThenCode_LeavesNoCardDigits()
+    {
+        var redacted = Redact("4111 1111 1111 1111 123", out var count);
+
+        Assert.StartsWith("[REDACTED:card_number]", redacted, StringComparison.Ordinal);
+        Assert.Equal(1, count);
+    }
+
+    [Fact]
+    public void Redact_FoldedSecret_ReplacesTheOriginalCharacters()
+    {
+        var text = "id \uFF21\uFF2B\uFF29\uFF21" + "IOSFODNN7EXAMPLE end";
+
+        Assert.Equal("id [REDACTED:aws_access_key] end", Redact(text, out _));
+    }
+
+    /// <summary>The bound: every detector reads a bounded window from each place it starts and every normalising step
+    /// is one pass, so adversarial texts of a megabyte finish (no timing is asserted; a quadratic detector would hit
+    /// the regex timeout and turn the text into [REDACTED:timeout]).</summary>
+    [Theory]
+    [InlineData("sk-")]
+    [InlineData("xoxb-")]
+    [InlineData("eyJhbGci")]
+    [InlineData("eyJ-")]
+    [InlineData("ghp_")]
+    [InlineData("AKIA")]
+    [InlineData("aiza")]
+    [InlineData("Bearer a.")]
+    [InlineData("password=$password")]
+    [InlineData("\"token\": \"")]
+    [InlineData("%3D%E2%80%8B")]
+    [InlineData("\\uFF21")]
+    [InlineData("\u200B")]
+    [InlineData("Ａ")]
+    [InlineData("4111 ")]
+    [InlineData("1 ")]
+    [InlineData("QUJD")]
+    [InlineData("://a:b")]
+    [InlineData("-----BEGIN RSA PRIVATE KEY-----")]
+    [InlineData("secret_key=")]
+    public void Redact_MegabyteOfAdversarialRepeats_Completes(string unit)
+    {
+        var text = new StringBuilder(1 << 20);
+        while (text.Length < 1 << 20)
+        {
+            text.Append(unit);
+        }
+
+        var redacted = Redact(text.ToString(), out _);
+
+        Assert.NotEqual(Redactor.TimeoutReplacement, redacted);
     }
 
     [Fact]
