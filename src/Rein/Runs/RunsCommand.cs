@@ -334,7 +334,7 @@ public static class RunsCommand
         return option;
     }
 
-    private static string Describe(TimeSpan value) =>
+    internal static string Describe(TimeSpan value) =>
         value.TotalMinutes >= 1 && value.Seconds == 0 ? $"{value.TotalMinutes:0}m"
         : value.TotalSeconds >= 1 && value.Milliseconds == 0 ? $"{value.TotalSeconds:0}s"
         : $"{value.TotalMilliseconds:0}ms";

@@ -6,6 +6,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Rein.Cli.Policies;
+using Rein.Cli.Runs;
 
 namespace Rein.Cli.Tools;
 
@@ -16,11 +17,35 @@ namespace Rein.Cli.Tools;
 /// </summary>
 public static class McpCommand
 {
+    /// <summary>Long enough for a tool call to finish; a call waiting for a person's approval may need a longer one.</summary>
+    internal static readonly TimeSpan DefaultDrain = TimeSpan.FromSeconds(30);
+
+    internal static readonly TimeSpan MaxDrain = TimeSpan.FromMinutes(10);
+
     public static Command Create(GlobalOptions globals)
     {
         var mcp = new Command("mcp", "Reach Rein's tool gateway from MCP clients.");
         var agent = new Option<string>("--agent") { Description = "The agent this bridge speaks for: the name of the agent key in use", Required = true };
-        var stdio = new Command("stdio", "Serve MCP over stdio, forwarding to Rein's /mcp endpoint with an agent key (REIN_API_KEY or --api-key).") { agent };
+        var drain = new Option<TimeSpan?>("--drain-timeout")
+        {
+            Description = $"When standard input ends, how long to wait for the replies still being worked on before exiting: {TimeArguments.DurationHelp}, at most {Runs.RunsCommand.Describe(MaxDrain)} [default: {Runs.RunsCommand.Describe(DefaultDrain)}]",
+            HelpName = "duration",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (!TimeArguments.TryParseDuration(text, out var value))
+                {
+                    result.AddError($"--drain-timeout: '{text}' is not a duration: use {TimeArguments.DurationHelp}");
+                }
+                else if (value > MaxDrain)
+                {
+                    result.AddError($"--drain-timeout: must be at most {Runs.RunsCommand.Describe(MaxDrain)}");
+                }
+
+                return value;
+            },
+        };
+        var stdio = new Command("stdio", "Serve MCP over stdio, forwarding to Rein's /mcp endpoint with an agent key (REIN_API_KEY or --api-key).") { agent, drain };
         stdio.SetApiAction(globals, async (context, cancellationToken) =>
         {
             var name = context.Parse.GetValue(agent)!;
@@ -30,7 +55,7 @@ public static class McpCommand
                 throw new CliException(ExitCodes.Unauthorized, $"the key in use is named '{PolicyText.Clean(caller.KeyName, 80)}', not '{PolicyText.Clean(name, 80)}': Rein names the agent after its key; use that agent's key");
             }
 
-            await BridgeAsync(context.Connection, cancellationToken);
+            await BridgeAsync(context.Connection, context.Parse.GetValue(drain) ?? DefaultDrain, cancellationToken);
             return ExitCodes.Ok;
         });
         mcp.Subcommands.Add(stdio);
@@ -57,7 +82,7 @@ public static class McpCommand
         return own.Count == 0 ? null : own;
     }
 
-    private static async Task BridgeAsync(Connection connection, CancellationToken cancellationToken)
+    private static async Task BridgeAsync(Connection connection, TimeSpan drainTimeout, CancellationToken cancellationToken)
     {
         McpServer? local = null;
         var options = new McpClientOptions
@@ -107,9 +132,17 @@ public static class McpCommand
                 },
             },
         };
-        await using var transport = new StdioServerTransport(serverOptions, NullLoggerFactory.Instance);
+        using var stdio = new DrainingStdio(Console.OpenStandardInput(), Console.OpenStandardOutput(), drainTimeout, TimeProvider.System);
+        await using var transport = new StreamServerTransport(stdio.Input, stdio.Output, "rein", NullLoggerFactory.Instance);
         await using var server = McpServer.Create(transport, serverOptions, NullLoggerFactory.Instance);
         local = server;
-        await server.RunAsync(cancellationToken);
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stdio.Ended);
+        try
+        {
+            await server.RunAsync(run.Token);
+        }
+        catch (OperationCanceledException) when (stdio.Ended.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 }

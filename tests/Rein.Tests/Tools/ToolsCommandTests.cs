@@ -152,6 +152,65 @@ public sealed class ToolsCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task McpStdio_InputEndsWithRequestsPending_AnswersThemBeforeExiting()
+    {
+        Expect.Exit(ExitCodes.Ok, await _rein.RunAsync("tools", "servers", "apply", await ServersFileAsync()));
+        var (_, agentKey) = await _rein.CreateKeyAsync("agent", name: "piped-bot");
+
+        // No policy binds piped-bot: the call goes all the way to Rein's gate and back with its denial.
+        var input = string.Join('\n',
+            """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}""",
+            """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
+            """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""",
+            """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"everything.echo","arguments":{"message":"piped in"}}}""") + "\n";
+
+        var result = await ReinBinary.RunAsync(
+            ["mcp", "stdio", "--agent", "piped-bot"], null, new Dictionary<string, string?> { ["REIN_URL"] = _rein.Url, ["REIN_API_KEY"] = agentKey }, input);
+
+        Expect.Exit(ExitCodes.Ok, result);
+        var replies = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+        Assert.Equal([1, 2, 3], replies.Where(r => r["id"] is not null).Select(r => (int)r["id"]!).Order());
+        Assert.Contains("\"serverInfo\"", result.StdOut, StringComparison.Ordinal);
+        var call = replies.Single(r => (int?)r["id"] == 3)["result"]!.ToJsonString();
+        Assert.Contains("everything.echo was denied by Rein", call, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task McpStdio_DrainTimeout_BoundsTheWaitForAReplyThatDoesNotCome()
+    {
+        Expect.Exit(ExitCodes.Ok, await _rein.RunAsync("tools", "servers", "apply", await ServersFileAsync()));
+        var (_, agentKey) = await _rein.CreateKeyAsync("agent", name: "waiting-bot");
+        var policy = _folder.Combine("waiting.yaml");
+        await File.WriteAllTextAsync(policy, "name: waiting\nagents: [\"waiting-bot\"]\nmode: enforce\ndefault: allow\nrules:\n  - name: echo needs a person\n    tools: [\"everything.echo\"]\n    effect: require_approval\n", Ct);
+        Expect.Exit(ExitCodes.Ok, await _rein.RunAsync("policy", "push", policy, "--activate"));
+        var input = string.Join('\n',
+            """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}""",
+            """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
+            """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"everything.echo","arguments":{"message":"nobody approves"}}}""") + "\n";
+
+        // The call waits for an approval (Gateway:ApprovalWait, 2 minutes) that nobody gives: the bridge stops waiting
+        // after its drain timeout and exits with what it could answer.
+        var result = await ReinBinary.RunAsync(
+            ["mcp", "stdio", "--agent", "waiting-bot", "--drain-timeout", "1s"], null,
+            new Dictionary<string, string?> { ["REIN_URL"] = _rein.Url, ["REIN_API_KEY"] = agentKey }, input, TimeSpan.FromSeconds(90));
+
+        Expect.Exit(ExitCodes.Ok, result);
+        var replies = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+        Assert.Equal([1], replies.Where(r => r["id"] is not null).Select(r => (int)r["id"]!));
+    }
+
+    [Fact]
+    public async Task McpStdio_DrainTimeout_BoundsTheWaitForPendingReplies()
+    {
+        var (_, agentKey) = await _rein.CreateKeyAsync("agent", name: "bad-drain");
+
+        var result = await _rein.RunWithKeyAsync(agentKey, "mcp", "stdio", "--agent", "bad-drain", "--drain-timeout", "2h");
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Contains("--drain-timeout: must be at most 10m", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task McpStdio_WithAnotherAgentsKey_Refuses()
     {
         var (_, agentKey) = await _rein.CreateKeyAsync("agent", name: "bot-a");
