@@ -20,11 +20,12 @@ public sealed class GateWriterBoundsTests
         var sp = host.App.Services;
         var writer = new GateWriter(
             sp.GetRequiredService<ReinDatabase>(), sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<TraceQueries>(),
-            sp.GetRequiredService<DecisionSpans>(), sp.GetRequiredService<Redactor>(), sp.GetRequiredService<Rein.Server.Approvals.ApprovalRequests>(), options, TimeProvider.System, NullLogger<GateWriter>.Instance);
-        return new GateService(writer);
+            sp.GetRequiredService<DecisionSpans>(), sp.GetRequiredService<Redactor>(), sp.GetRequiredService<Rein.Server.Approvals.ApprovalRequests>(),
+            sp.GetRequiredService<Rein.Server.Audit.AuditLog>(), options, TimeProvider.System, NullLogger<GateWriter>.Instance);
+        return new GateService(writer, sp.GetRequiredService<TraceQueries>());
     }
 
-    private static readonly Caller Agent = new("k1", "agent", "default", Role.Agent);
+    private static readonly Caller Agent = new("k1", "a", "default", Role.Agent);
 
     [Fact]
     public async Task Gate_CommitTimeout_AnswersDenyGateUnavailable()

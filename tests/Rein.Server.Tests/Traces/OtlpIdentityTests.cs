@@ -33,7 +33,7 @@ public sealed class OtlpIdentityTests
         var run = await trace.WaitForRunAsync(h.Viewer);
         Assert.Equal("strict-bot", run.GetProperty("agent").GetString());
         var span = await SpanAsync(h.Viewer, trace, root);
-        Assert.Equal("strict-bot", span.GetProperty("agentName").GetString());
+        Assert.Equal("strict-bot", span.GetProperty("agent").GetString());
         Assert.Equal("lax-bot", Attribute(span, "rein.agent.claimed"));
         // The claim as sent is kept too.
         Assert.Equal("lax-bot", Attribute(span, "gen_ai.agent.name"));
@@ -49,7 +49,7 @@ public sealed class OtlpIdentityTests
 
         await trace.WaitForRunAsync(h.Viewer);
         var span = await SpanAsync(h.Viewer, trace, root);
-        Assert.Equal("strict-bot", span.GetProperty("agentName").GetString());
+        Assert.Equal("strict-bot", span.GetProperty("agent").GetString());
         Assert.Null(Attribute(span, "rein.agent.claimed"));
     }
 
