@@ -38,6 +38,16 @@ public static class AgentIdentity
     public static ActingAgent Resolve(Caller caller, string? claimed, string? actAs)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        if (claimed is { Length: 0 })
+        {
+            throw ReinProblemException.Invalid("agent", "is empty; leave it out to act as this key's agent");
+        }
+
+        if (actAs is { Length: 0 })
+        {
+            throw ReinProblemException.Invalid("actAs", "is empty; name the agent this key acts for");
+        }
+
         if (BoundAgent(caller) is { } own)
         {
             if (actAs is not null && !Same(actAs, own))

@@ -36,8 +36,10 @@ public sealed class ApprovalReplicaTests(PostgresCluster cluster)
         Assert.True(approved.Elapsed < TimeSpan.FromSeconds(1), $"the waiter on B woke {approved.Elapsed.TotalMilliseconds:0} ms after the approval on A");
         Assert.Equal("approved", woken.GetProperty("status").GetString());
 
+        // The token is the key's that asked (on B); that key redeems it on A, once.
         var token = woken.GetProperty("token").GetString();
-        Assert.Equal("allow", (await a.AskAsync(Refund(500, run, token))).GetProperty("effect").GetString());
+        using var askerOnA = a.Host.Client(b.Gate.AgentKey);
+        Assert.Equal("allow", (await a.AskAsync(Refund(500, run, token), askerOnA)).GetProperty("effect").GetString());
         var replay = await b.AskAsync(Refund(500, run, token));
         Assert.Equal("approval.invalid_token", replay.GetProperty("reasons")[0].GetProperty("rule").GetString());
     }
@@ -54,7 +56,9 @@ public sealed class ApprovalReplicaTests(PostgresCluster cluster)
         await a.ApproveAsync(id);
         var token = await a.TokenAsync(id);
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => (i % 2 == 0 ? a : b).AskAsync(Refund(500, run, token))));
+        // The key that asked, on both replicas at once.
+        using var askerOnB = b.Host.Client(a.Gate.AgentKey);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? a.AskAsync(Refund(500, run, token)) : b.AskAsync(Refund(500, run, token), askerOnB)));
         var effects = answers.Select(d => d.GetProperty("effect").GetString()).ToList();
         Assert.Equal(1, effects.Count(e => e == "allow"));
         Assert.Equal(9, effects.Count(e => e == "deny"));

@@ -422,13 +422,13 @@ public abstract class GateApiTests
     }
 
     [Theory]
-    [InlineData("""{"tool":"kb.search"}""", "agent")]
-    [InlineData("""{"agent":"support-bot"}""", "tool")]
-    [InlineData("""{"agent":"support-bot","tool":"kb.search","args":[1,2]}""", "args")]
-    [InlineData("""{"agent":"support-bot","tool":"kb.search","argz":{}}""", "argz")]
-    [InlineData("""{"agent":"support-bot","tool":"kb.search","args":{"a":""", "body")]
-    [InlineData("""{"agent":"support-bot","tool":"kb.search","traceparent":"00-zz-01"}""", "traceparent")]
+    [InlineData("""{"agent":"support-bot-eu"}""", "tool")]
+    [InlineData("""{"agent":"support-bot-eu","tool":"kb.search","args":[1,2]}""", "args")]
+    [InlineData("""{"agent":"support-bot-eu","tool":"kb.search","argz":{}}""", "argz")]
+    [InlineData("""{"agent":"support-bot-eu","tool":"kb.search","args":{"a":""", "body")]
+    [InlineData("""{"agent":"support-bot-eu","tool":"kb.search","traceparent":"00-zz-01"}""", "traceparent")]
     [InlineData("""{"agent":"","tool":"kb.search"}""", "agent")]
+    [InlineData("""{"actAs":"","tool":"kb.search"}""", "actAs")]
     public async Task Gate_MalformedRequest_Answers400NamingTheField(string body, string field)
     {
         await using var h = await StartAsync();
@@ -475,7 +475,7 @@ public abstract class GateApiTests
         Assert.Equal(HttpStatusCode.Forbidden, (await h.Agent.GetAsync("/api/v1/decisions", Ct)).StatusCode);
         using var anonymous = h.Host.Client();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/api/v1/gate", Call("kb.search"), Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await h.Admin.PostAsJsonAsync("/api/v1/gate", Call("kb.search"), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await h.Admin.PostAsJsonAsync("/api/v1/gate", new { actAs = "support-bot-eu", tool = "kb.search" }, Ct)).StatusCode);
     }
 }
 

@@ -14,8 +14,9 @@ public sealed class GateHarness : IAsyncDisposable
 
     private readonly Dictionary<string, HttpClient> _agents = new(StringComparer.Ordinal);
 
-    private GateHarness(TestHost host, HttpClient admin, HttpClient agent, string agentName, HttpClient viewer)
+    private GateHarness(TestHost host, HttpClient admin, HttpClient agent, string agentName, string agentKey, HttpClient viewer)
     {
+        AgentKey = agentKey;
         Host = host;
         Admin = admin;
         Agent = agent;
@@ -33,6 +34,9 @@ public sealed class GateHarness : IAsyncDisposable
 
     public string AgentName { get; }
 
+    /// <summary>The secret of <see cref="Agent"/>'s key, for a client of another replica acting as the same key.</summary>
+    public string AgentKey { get; }
+
     public HttpClient Viewer { get; }
 
     public static async Task<GateHarness> StartAsync(
@@ -42,9 +46,9 @@ public sealed class GateHarness : IAsyncDisposable
         var host = await TestHost.StartAsync(database: database, settings: settings, time: time);
         var adminKey = shareKeysWith is null ? host.AdminKey : shareKeysWith.AdminKey;
         var admin = host.Client(adminKey);
-        var agentClient = host.Client(await NamedKeyAsync(admin, agent, "agent"));
+        var agentKey = await NamedKeyAsync(admin, agent, "agent");
         var viewer = host.Client(await KeyAsync(admin, "viewer"));
-        return new GateHarness(host, admin, agentClient, agent, viewer);
+        return new GateHarness(host, admin, host.Client(agentKey), agent, agentKey, viewer);
     }
 
     /// <summary>An agent key whose agent (its name) is <paramref name="agent"/>, made once per harness.</summary>
