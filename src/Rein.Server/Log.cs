@@ -20,6 +20,10 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Information, "Shutting down: draining in-flight requests for up to {Timeout}")]
     public static partial void ShuttingDown(ILogger logger, TimeSpan timeout);
 
+    // Hosting: the data folder and storage outages (1010-1029)
+    [LoggerMessage(1010, LogLevel.Warning, "Made {Files} readable by their owner only (mode 0600): an earlier version had created them readable by others")]
+    public static partial void DatabaseFilesNarrowed(ILogger logger, string files);
+
     // Storage
     [LoggerMessage(2001, LogLevel.Information, "Applied migration {Version} ({Name}) to {DatabaseKind}")]
     public static partial void MigrationApplied(ILogger logger, int version, string name, string databaseKind);

@@ -42,7 +42,7 @@ public sealed class ReinServerSettings
 public static class ReinServer
 {
     /// <exception cref="ReinConfigurationException">A setting is invalid; the message names it and its source.</exception>
-    /// <exception cref="ReinStartupException">The data folder cannot be created.</exception>
+    /// <exception cref="ReinStartupException">The data folder cannot be created, or other users may read or write it.</exception>
     public static WebApplication Build(ReinServerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -57,7 +57,7 @@ public static class ReinServer
 
         var configuration = LoadConfiguration(builder.Configuration, settings);
         var options = configuration.Get<ReinOptions>();
-        CreateDataDir(options.DataDir);
+        Storage.DataFolder.CreateAndCheck(options.DataDir, options.AllowSharedDataDir);
 
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -135,28 +135,6 @@ public static class ReinServer
 
         configuration.AddInMemoryCollection(settings.Overrides);
         return ReinConfiguration.Load(configuration);
-    }
-
-    private static void CreateDataDir(string dataDir)
-    {
-        try
-        {
-            if (!Directory.Exists(dataDir))
-            {
-                if (OperatingSystem.IsWindows())
-                {
-                    Directory.CreateDirectory(dataDir);
-                }
-                else
-                {
-                    Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ReinStartupException($"DataDir: cannot create the data folder {Path.GetFullPath(dataDir)}: {e.Message}", e);
-        }
     }
 
     private static void ConfigureLogging(ILoggingBuilder logging, ReinServerSettings settings)

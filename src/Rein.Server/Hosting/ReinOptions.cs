@@ -24,6 +24,10 @@ public sealed class ReinOptions : IReinSettings
     /// <summary>Folder for the SQLite database and admin.key.</summary>
     public string DataDir { get; set; } = ".rein";
 
+    /// <summary>Start even when other users may read the data folder or its group may write it (refused by default:
+    /// the folder holds the database, with the dashboard's data-protection keys, and admin.key).</summary>
+    public bool AllowSharedDataDir { get; set; }
+
     /// <summary>Empty for SQLite in <see cref="DataDir"/>; a PostgreSQL connection string or URL; or sqlite:&lt;path&gt;.</summary>
     public string? Database { get; set; }
 

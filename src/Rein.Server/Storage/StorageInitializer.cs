@@ -12,13 +12,22 @@ internal sealed class StorageInitializer(ReinDatabase database, Migrator migrato
     {
         try
         {
+            if (database is SqliteReinDatabase sqlite)
+            {
+                var narrowed = DataFolder.SecureDatabaseFiles(sqlite.FilePath);
+                if (narrowed.Count > 0)
+                {
+                    Log.DatabaseFilesNarrowed(logger, string.Join(", ", narrowed));
+                }
+            }
+
             await migrator.MigrateAsync(cancellationToken);
         }
         catch (ReinStartupException)
         {
             throw;
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException or IOException)
+        catch (Exception e) when (e is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException or IOException or UnauthorizedAccessException)
         {
             throw new ReinStartupException($"Cannot use the {database.KindName} database at {database.Location}: {e.Message}", e);
         }
