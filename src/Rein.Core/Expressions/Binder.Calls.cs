@@ -120,7 +120,7 @@ internal sealed partial class Binder
 
         if (text.Length > _limits.MaxRegexLength)
         {
-            _report(patternSyntax.Position, $"regular expression is {text.Length} characters long; the limit is {_limits.MaxRegexLength} (MaxRegexLength)");
+            _report(patternSyntax.Position, $"regular expression is {text.Length} characters long; the limit is {_limits.MaxRegexLength}");
             return Invalid;
         }
 

@@ -17,7 +17,7 @@ internal static class Compiler
 
         if (source.Length > limits.MaxSourceLength)
         {
-            Report(0, $"expression is {source.Length} characters long; the limit is {limits.MaxSourceLength} (MaxSourceLength)");
+            Report(0, $"expression is {source.Length} characters long; the limit is {limits.MaxSourceLength}");
             throw new ExpressionCompileException(problems);
         }
 
@@ -36,7 +36,7 @@ internal static class Compiler
         var (root, cost) = binder.Bind(syntax);
         if (problems.Count == 0 && cost > limits.MaxCost)
         {
-            Report(FirstPosition(source), $"expression cost {cost} exceeds the limit {limits.MaxCost} (MaxCost)");
+            Report(FirstPosition(source), $"expression cost {cost} exceeds the limit {limits.MaxCost}");
         }
 
         if (problems.Count > 0)

@@ -249,7 +249,7 @@ internal sealed class MatchesNode(EvalNode target, EvalNode pattern, int maxLeng
 
         if (text.Length > maxLength)
         {
-            return Values.Error($"regular expression longer than {maxLength} characters (MaxRegexLength)");
+            return Values.Error($"regular expression longer than {maxLength} characters");
         }
 
         var regex = Patterns.TryCompile(text, timeout, out var error);

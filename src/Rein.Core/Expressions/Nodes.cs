@@ -15,7 +15,7 @@ internal ref struct Frame(object?[] variables, Span<object?> locals, int maxIter
     public bool Iterate() => ++Iterations <= MaxIterations;
 
     public readonly ExpressionError IterationError() =>
-        new($"expression ran more than {MaxIterations} iterations (MaxIterations)");
+        new($"expression ran more than {MaxIterations} iterations");
 }
 
 /// <summary>Room for the iteration variables of an expression with few macros, so that evaluating it allocates

@@ -87,7 +87,7 @@ internal static class Operators
     }
 
     public static ExpressionError TooLong(string what, int maxLength) =>
-        new($"{what} longer than {maxLength} (MaxResultLength)");
+        new($"{what} longer than {maxLength}");
 
     private static object AddTime(DateTimeOffset timestamp, TimeSpan duration)
     {

@@ -67,12 +67,12 @@ internal sealed class Parser
     {
         if (++_nodes > _limits.MaxNodes)
         {
-            throw new SyntaxErrorException(node.Position, $"expression has more than {_limits.MaxNodes} nodes (MaxNodes)");
+            throw new SyntaxErrorException(node.Position, $"expression has more than {_limits.MaxNodes} nodes");
         }
 
         if (node.Depth > _limits.MaxDepth)
         {
-            throw new SyntaxErrorException(node.Position, $"expression nests more than {_limits.MaxDepth} levels deep (MaxDepth)");
+            throw new SyntaxErrorException(node.Position, $"expression nests more than {_limits.MaxDepth} levels deep");
         }
 
         return node;
@@ -82,7 +82,7 @@ internal sealed class Parser
     {
         if (++_recursion > _limits.MaxDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
-            throw new SyntaxErrorException(Current.Position, $"expression nests more than {_limits.MaxDepth} levels deep (MaxDepth)");
+            throw new SyntaxErrorException(Current.Position, $"expression nests more than {_limits.MaxDepth} levels deep");
         }
     }
 

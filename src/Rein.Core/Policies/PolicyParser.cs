@@ -20,7 +20,7 @@ public static class PolicyParser
         if (bytes > limits.MaxSourceBytes)
         {
             throw new PolicyException([new PolicyProblem(file, 1, 1,
-                $"the policy file is larger than {limits.MaxSourceBytes} bytes (MaxSourceBytes)")]);
+                $"the policy file is larger than {limits.MaxSourceBytes} bytes")]);
         }
 
         // A byte-order mark is how some editors save UTF-8, not part of the policy: the same policy has one hash.

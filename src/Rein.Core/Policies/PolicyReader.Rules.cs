@@ -16,7 +16,7 @@ internal sealed partial class PolicyReader
             return null;
         }
 
-        TooMany(node, sequence.Items.Count, limits.MaxRules, "the policy", "rules", "MaxRules");
+        TooMany(node, sequence.Items.Count, limits.MaxRules, "the policy", "rules");
         var count = Math.Min(sequence.Items.Count, limits.MaxRules);
         var rules = new PolicyRule[count];
         var lines = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -122,7 +122,7 @@ internal sealed partial class PolicyReader
             return null;
         }
 
-        if (TooMany(node, sequence.Items.Count, limits.MaxGlobsPerList, what, "paths", "MaxGlobsPerList"))
+        if (TooMany(node, sequence.Items.Count, limits.MaxGlobsPerList, what, "paths"))
         {
             return null;
         }

@@ -25,7 +25,7 @@ internal sealed partial class PolicyReader
             return null;
         }
 
-        TooMany(node, sequence.Items.Count, limits.MaxTests, "the policy", "tests", "MaxTests");
+        TooMany(node, sequence.Items.Count, limits.MaxTests, "the policy", "tests");
         var defaultAgent = agents is { Length: > 0 } && !Glob.HasWildcards(agents[0]) ? agents[0] : DefaultTestAgent;
         var count = Math.Min(sequence.Items.Count, limits.MaxTests);
         var tests = new PolicyTestCase[count];
@@ -111,7 +111,7 @@ internal sealed partial class PolicyReader
 
         if (name.Length == 0 || name.Length > limits.MaxNameLength || name.AsSpan().ContainsAnyInRange('\0', '\u001f'))
         {
-            Problem(node, $"test name {Quote(name)} must be 1 to {limits.MaxNameLength} characters on one line (MaxNameLength)");
+            Problem(node, $"test name {Quote(name)} must be 1 to {limits.MaxNameLength} characters on one line");
             return null;
         }
 

@@ -87,7 +87,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             }
             else
             {
-                TooMany(mapping, mapping.Entries.Count, limits.MaxGlobsPerList, "'max_calls_per_tool' in budgets", "tool globs", "MaxGlobsPerList");
+                TooMany(mapping, mapping.Entries.Count, limits.MaxGlobsPerList, "'max_calls_per_tool' in budgets", "tool globs");
                 foreach (var (key, value) in mapping.Entries.Take(limits.MaxGlobsPerList))
                 {
                     if (IsGlob(key, key.Text, "tool glob") && Integer(value, $"'max_calls_per_tool' for {Quote(key.Text)}", 1) is { } max &&
@@ -190,7 +190,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             name.AsSpan().ContainsAnyExcept(PolicyNameChars))
         {
             Problem(node, $"policy name {Quote(name)} must be 1 to {limits.MaxNameLength} characters of a-z, 0-9, '.', '_' and '-', " +
-                "starting with a letter or digit (MaxNameLength)");
+                "starting with a letter or digit");
             return null;
         }
 
@@ -209,7 +209,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             name[0] == ' ' || name[^1] == ' ')
         {
             Problem(node, $"{what} {Quote(name)} must be 1 to {limits.MaxNameLength} characters of letters, digits, spaces " +
-                "and . _ : / -, without spaces at either end (MaxNameLength)");
+                "and . _ : / -, without spaces at either end");
             return null;
         }
 
@@ -230,7 +230,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
             return null;
         }
 
-        if (TooMany(node, sequence.Items.Count, limits.MaxGlobsPerList, what, kind + "s", "MaxGlobsPerList"))
+        if (TooMany(node, sequence.Items.Count, limits.MaxGlobsPerList, what, kind + "s"))
         {
             return null;
         }
@@ -258,7 +258,7 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
         if (glob.Length == 0 || glob.Length > limits.MaxNameLength || glob.AsSpan().ContainsAnyExcept(GlobChars))
         {
             Problem(node, $"{kind} {Quote(glob)} must be 1 to {limits.MaxNameLength} characters of letters, digits, . _ : / - " +
-                "and the wildcards * and ? (MaxNameLength)");
+                "and the wildcards * and ?");
             return false;
         }
 
@@ -351,14 +351,14 @@ internal sealed partial class PolicyReader(string source, string file, PolicyLim
         }
     }
 
-    private bool TooMany(PolicyYaml.Node node, int count, int limit, string what, string items, string limitName)
+    private bool TooMany(PolicyYaml.Node node, int count, int limit, string what, string items)
     {
         if (count <= limit)
         {
             return false;
         }
 
-        Problem(node, $"{what} has {count} {items}; the limit is {limit} ({limitName})");
+        Problem(node, $"{what} has {count} {items}; the limit is {limit}");
         return true;
     }
 

@@ -97,6 +97,16 @@ public sealed partial class ApprovalService
 
     /// <summary>Whether the caller may decide requests of a queue: the approve permission, and the queue among the
     /// key's queues when the key is limited to some.</summary>
+    /// <summary>The queues a key may decide, as a sentence reads them: "every queue", "the queue finance", "the queues
+    /// finance and ops".</summary>
+    public static string DescribeQueues(IReadOnlyList<string>? queues) => queues switch
+    {
+        null => "every queue",
+        [] => "no queue",
+        [var one] => $"the queue {one}",
+        _ => $"the queues {string.Join(", ", queues.Take(queues.Count - 1))} and {queues[^1]}",
+    };
+
     public async Task<bool> MayDecideAsync(Caller caller, string queue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);

@@ -207,7 +207,7 @@ public sealed partial class ApprovalService
         if (allowed is not null && !allowed.Contains(existing.Queue, StringComparer.Ordinal))
         {
             throw new ReinProblemException(StatusCodes.Status403Forbidden, "Forbidden",
-                $"this key may decide the queues {string.Join(", ", allowed)}; request {existing.Id} is in queue {existing.Queue}");
+                $"this key may decide {DescribeQueues(allowed)}; request {existing.Id} is in queue {existing.Queue}");
         }
 
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -48,4 +48,8 @@ public static class Format
     public static string Shorten(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 
     public static string Count(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
+
+    /// <summary>A count and its noun, singular for one: "1 secret", "2 secrets".</summary>
+    public static string Plural(long count, string noun, string? plural = null) =>
+        $"{Count(count)} {(count == 1 ? noun : plural ?? noun + "s")}";
 }

@@ -13,8 +13,6 @@ public static class ApprovalText
     /// <summary>The <c>--status</c> value that lists requests of every status.</summary>
     public const string AnyStatus = "all";
 
-    public const string DurationHelp = "a duration such as 90s, 30m, 24h, 7d or 2w";
-
     private static readonly JsonSerializerOptions IndentedJson = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -33,43 +31,6 @@ public static class ApprovalText
             ApprovalStatuses.Pending => ExitCodes.ApprovalStillPending,
             _ => ExitCodes.Failed,
         };
-    }
-
-    /// <summary>A duration (<c>30m</c>, <c>24h</c>, <c>7d</c>) from <paramref name="min"/> to <paramref name="max"/>;
-    /// false with a reason naming <paramref name="name"/> for anything else.</summary>
-    public static bool TryParseDuration(string name, string? text, TimeSpan min, TimeSpan max, out TimeSpan value, out string error)
-    {
-        error = "";
-        var trimmed = text?.Trim() ?? "";
-        if (!TimeArguments.TryParseDuration(trimmed, out value, allowMilliseconds: false))
-        {
-            error = $"{name}: '{trimmed}' is not a duration: use {DurationHelp}";
-            return false;
-        }
-
-        if (value < min || value > max)
-        {
-            error = $"{name}: '{trimmed}' is out of range: use a duration from {Describe(min)} to {Describe(max)}";
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>A duration as people write it: the largest whole unit (<c>7d</c>, <c>30m</c>, <c>90s</c>), with a day
-    /// written <c>24h</c>.</summary>
-    public static string Describe(TimeSpan value)
-    {
-        (TimeSpan Unit, string Suffix)[] units = [(TimeSpan.FromDays(1), "d"), (TimeSpan.FromHours(1), "h"), (TimeSpan.FromMinutes(1), "m"), (TimeSpan.FromSeconds(1), "s")];
-        foreach (var (unit, suffix) in units)
-        {
-            if (value >= unit && value.Ticks % unit.Ticks == 0 && !(suffix == "d" && value == unit))
-            {
-                return (value.Ticks / unit.Ticks).ToString(CultureInfo.InvariantCulture) + suffix;
-            }
-        }
-
-        return ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
     }
 
     /// <summary><c>--queues finance,ops</c>: names separated by commas, each once; false with a reason otherwise. The server

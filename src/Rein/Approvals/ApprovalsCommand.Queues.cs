@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rein.Cli.Policies;
+using Rein.Cli.Runs;
 
 namespace Rein.Cli.Approvals;
 
@@ -13,8 +14,8 @@ public static partial class ApprovalsCommand
         // 'default' parses to zero, which no expiry can be: a parser that answers null makes GetValue throw.
         var expiry = new Option<TimeSpan>("--expiry")
         {
-            Description = $"How long new requests of the queue stay open, from {ApprovalText.Describe(MinExpiry)} to {ApprovalText.Describe(MaxExpiry)} " +
-                $"({ApprovalText.DurationHelp}); '{DefaultExpiry}' for the policy's approval_expiry or the server's default",
+            Description = $"How long new requests of the queue stay open, from {TimeArguments.Describe(MinExpiry)} to {TimeArguments.Describe(MaxExpiry)} " +
+                $"({TimeArguments.DurationHelp}); '{DefaultExpiry}' for the policy's approval_expiry or the server's default",
             HelpName = "duration",
             Required = true,
             CustomParser = result =>
@@ -25,7 +26,7 @@ public static partial class ApprovalsCommand
                     return TimeSpan.Zero;
                 }
 
-                if (ApprovalText.TryParseDuration("--expiry", text, MinExpiry, MaxExpiry, out var value, out var error))
+                if (TimeArguments.TryParseDuration("--expiry", text, MinExpiry, MaxExpiry, out var value, out var error))
                 {
                     return value;
                 }

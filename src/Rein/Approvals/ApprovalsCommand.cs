@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Rein.Cli.Gate;
 using Rein.Cli.Policies;
+using Rein.Cli.Runs;
 using Rein.Client;
 
 namespace Rein.Cli.Approvals;
@@ -256,7 +257,7 @@ public static partial class ApprovalsCommand
                     Print(output, [ApprovalText.Headline(approval), .. ApprovalText.Details(approval), .. ApprovalText.ApprovedArguments(approval)]);
                     if (approval.IsPending)
                     {
-                        output.Note($"Still pending after {ApprovalText.Describe(wait)}; it expires at {CliOutput.Time(approval.ExpiresAt)}.");
+                        output.Note($"Still pending after {TimeArguments.Describe(wait)}; it expires at {CliOutput.Time(approval.ExpiresAt)}.");
                     }
                 }
 
@@ -294,12 +295,12 @@ public static partial class ApprovalsCommand
             {
                 await using var stdout = Console.OpenStandardOutput();
                 var written = await context.Client.Approvals.ExportToAsync(stdout, window, cancellationToken);
-                context.Output.Note($"Exported {CliOutput.Plural(written, "decision")} made in the last {ApprovalText.Describe(window)}.");
+                context.Output.Note($"Exported {CliOutput.Plural(written, "decision")} made in the last {TimeArguments.Describe(window)}.");
                 return ExitCodes.Ok;
             }
 
             var count = await ExportToFileAsync(context.Client, Path.GetFullPath(path), window, cancellationToken);
-            context.Output.Note($"Exported {CliOutput.Plural(count, "decision")} made in the last {ApprovalText.Describe(window)} to {path}.");
+            context.Output.Note($"Exported {CliOutput.Plural(count, "decision")} made in the last {TimeArguments.Describe(window)} to {path}.");
             return ExitCodes.Ok;
         });
         return command;
@@ -363,7 +364,7 @@ public static partial class ApprovalsCommand
 
             if (stats.Totals.Requests == 0)
             {
-                output.Line($"No approval requests in the last {ApprovalText.Describe(window)}.");
+                output.Line($"No approval requests in the last {TimeArguments.Describe(window)}.");
                 return ExitCodes.Ok;
             }
 
@@ -375,7 +376,7 @@ public static partial class ApprovalsCommand
 
             StatsRow(table, "(all)", stats.Totals);
             output.Write(table);
-            output.Note($"Requests opened in the last {ApprovalText.Describe(window)}; p50 and p95 are the times to a human decision.");
+            output.Note($"Requests opened in the last {TimeArguments.Describe(window)}; p50 and p95 are the times to a human decision.");
             return ExitCodes.Ok;
         });
         return command;
@@ -427,7 +428,7 @@ public static partial class ApprovalsCommand
     /// prints it as people write it, not as a TimeSpan).</summary>
     private static Option<TimeSpan?> DurationOption(string name, string description, TimeSpan defaultValue, TimeSpan min, TimeSpan max) => new(name)
     {
-        Description = $"{description}: {ApprovalText.DurationHelp}, at most {ApprovalText.Describe(max)} [default: {ApprovalText.Describe(defaultValue)}]",
+        Description = $"{description}: {TimeArguments.DurationHelp}, at most {TimeArguments.Describe(max)} [default: {TimeArguments.Describe(defaultValue)}]",
         HelpName = "duration",
         CustomParser = result =>
         {
@@ -436,7 +437,7 @@ public static partial class ApprovalsCommand
                 return null;
             }
 
-            if (ApprovalText.TryParseDuration(name, result.Tokens[0].Value, min, max, out var value, out var error))
+            if (TimeArguments.TryParseDuration(name, result.Tokens[0].Value, min, max, out var value, out var error))
             {
                 return value;
             }

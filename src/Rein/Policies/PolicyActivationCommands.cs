@@ -48,7 +48,7 @@ public static class PolicyActivationCommands
             }
             else
             {
-                output.Line($"Rolled back: {PolicyText.VersionLine(active)} is active.");
+                output.Line($"Rolled back to {PolicyText.VersionLine(active)}.");
             }
 
             return ExitCodes.Ok;

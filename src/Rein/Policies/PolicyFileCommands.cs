@@ -125,7 +125,7 @@ public static class PolicyFileCommands
             // Checked before reading: a policy is small, and a wrong argument (a log file, a disk image) should not be read whole.
             if (new FileInfo(path) is { Exists: true } info && info.Length > limit)
             {
-                return (null, [new PolicyProblem(path, 1, 1, $"the policy file is larger than {limit} bytes (MaxSourceBytes)")]);
+                return (null, [new PolicyProblem(path, 1, 1, $"the policy file is larger than {limit} bytes")]);
             }
 
             source = File.ReadAllText(path);

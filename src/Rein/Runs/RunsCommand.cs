@@ -314,18 +314,13 @@ public static class RunsCommand
     {
         var option = new Option<TimeSpan?>(name)
         {
-            Description = $"{description} [{TimeArguments.DurationHelp}] [default: {Describe(defaultValue)}]",
+            Description = $"{description} [{TimeArguments.DurationHelp}] [default: {TimeArguments.Describe(defaultValue)}]",
             HelpName = "duration",
             CustomParser = result =>
             {
-                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (!TimeArguments.TryParseDuration(text, out var value))
+                if (!TimeArguments.TryParseDuration(name, result.Tokens.Count > 0 ? result.Tokens[0].Value : "", min, max, out var value, out var error))
                 {
-                    result.AddError($"{name}: '{text}' is not a duration: use {TimeArguments.DurationHelp}");
-                }
-                else if (value < min || value > max)
-                {
-                    result.AddError($"{name}: must be from {Describe(min)} to {Describe(max)}");
+                    result.AddError(error);
                 }
 
                 return value;
@@ -333,11 +328,6 @@ public static class RunsCommand
         };
         return option;
     }
-
-    internal static string Describe(TimeSpan value) =>
-        value.TotalMinutes >= 1 && value.Seconds == 0 ? $"{value.TotalMinutes:0}m"
-        : value.TotalSeconds >= 1 && value.Milliseconds == 0 ? $"{value.TotalSeconds:0}s"
-        : $"{value.TotalMilliseconds:0}ms";
 
     /// <summary>The filters <c>list</c> and <c>tail</c> share; they map one to one onto the API's query parameters.</summary>
     private sealed class RunFilterOptions

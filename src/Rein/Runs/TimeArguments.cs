@@ -4,14 +4,19 @@ using System.Text.RegularExpressions;
 namespace Rein.Cli.Runs;
 
 /// <summary>
-/// <c>--since</c>/<c>--until</c> (a duration back from now, <c>90s</c>, <c>15m</c>, <c>1h</c>, <c>2d</c>, <c>1w</c>, or a
-/// point in time, <c>2026-11-01</c> (UTC) or ISO 8601) and <c>--interval</c> (<c>500ms</c>, <c>2s</c>, <c>1m</c>).
+/// The one grammar of times on rein's command line. A duration is a whole number and a unit: <c>500ms</c>, <c>90s</c>,
+/// <c>15m</c>, <c>1h</c>, <c>2d</c>, <c>1w</c>, <c>1y</c> (365 days), the same for every option (<c>--since</c>,
+/// <c>--until</c>, <c>--interval</c>, <c>--timeout</c>, <c>--expiry</c>, <c>--expires</c>); each option only bounds it. A
+/// point in time is a duration back from now (<c>--since</c>/<c>--until</c>) or ahead of now (<c>--expires</c>), or a
+/// date, <c>2026-11-01</c> (midnight UTC), or an ISO 8601 date and time.
 /// </summary>
 public static partial class TimeArguments
 {
-    public const string PointHelp = "a duration back from now such as 30m, 1h, 2d or 1w, or a date such as 2026-11-01 (UTC) or 2026-11-01T09:00:00+02:00";
+    public const string DurationHelp = "a duration such as 500ms, 90s, 15m, 1h, 2d, 1w or 1y";
 
-    public const string DurationHelp = "a duration such as 500ms, 2s or 1m";
+    public const string PointHelp = "a duration back from now such as 90s, 30m, 1h, 2d or 1w, or a date such as 2026-11-01 (UTC) or 2026-11-01T09:00:00+02:00";
+
+    public const string FutureHelp = "a duration from now such as 12h, 30d, 2w or 1y, or a date such as 2027-01-01 (UTC) or 2027-01-01T09:00:00+02:00";
 
     /// <summary>Ten years back covers any retention; more is a typo, and would underflow DateTimeOffset soon after.</summary>
     public static readonly TimeSpan MaxAgo = TimeSpan.FromDays(3650);
@@ -21,7 +26,7 @@ public static partial class TimeArguments
         at = default;
         error = "";
         var value = text?.Trim() ?? "";
-        if (TryParseDuration(value, out var ago, allowMilliseconds: false))
+        if (TryParseDuration(value, out var ago))
         {
             if (ago > MaxAgo)
             {
@@ -33,15 +38,8 @@ public static partial class TimeArguments
             return true;
         }
 
-        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (TryParseDate(value, out at))
         {
-            at = new DateTimeOffset(date, TimeOnly.MinValue, TimeSpan.Zero);
-            return true;
-        }
-
-        if (DateTimeLike().IsMatch(value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-        {
-            at = parsed;
             return true;
         }
 
@@ -49,31 +47,95 @@ public static partial class TimeArguments
         return false;
     }
 
-    /// <summary>A positive duration: a whole number and a unit (ms, s, m, h, d, w).</summary>
-    public static bool TryParseDuration(string? text, out TimeSpan duration, bool allowMilliseconds = true)
+    /// <summary>A positive duration in the one grammar: a whole number (at most six digits) and a unit (ms, s, m, h, d,
+    /// w, y).</summary>
+    public static bool TryParseDuration(string? text, out TimeSpan duration)
     {
         duration = default;
         var match = Duration().Match(text?.Trim() ?? "");
-        if (!match.Success || (match.Groups[2].Value == "ms" && !allowMilliseconds)
-            || !long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count == 0)
+        if (!match.Success || !long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count == 0)
         {
             return false;
         }
 
-        duration = match.Groups[2].Value switch
+        var unit = match.Groups[2].Value switch
         {
-            "ms" => TimeSpan.FromMilliseconds(count),
-            "s" => TimeSpan.FromSeconds(count),
-            "m" => TimeSpan.FromMinutes(count),
-            "h" => TimeSpan.FromHours(count),
-            "d" => TimeSpan.FromDays(count),
-            _ => TimeSpan.FromDays(count * 7),
+            "ms" => TimeSpan.FromMilliseconds(1),
+            "s" => TimeSpan.FromSeconds(1),
+            "m" => TimeSpan.FromMinutes(1),
+            "h" => TimeSpan.FromHours(1),
+            "d" => TimeSpan.FromDays(1),
+            "w" => TimeSpan.FromDays(7),
+            _ => TimeSpan.FromDays(365),
         };
+
+        // Six digits of years would pass TimeSpan's range (about 29,000 years).
+        if (count > TimeSpan.MaxValue.Ticks / unit.Ticks)
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromTicks(count * unit.Ticks);
         return true;
     }
 
-    // At most six digits: even weeks stay inside TimeSpan's range (about 29,000 years).
-    [GeneratedRegex("^([0-9]{1,6})(ms|s|m|h|d|w)$", RegexOptions.CultureInvariant)]
+    /// <summary>A duration (<c>30m</c>, <c>24h</c>, <c>7d</c>) from <paramref name="min"/> to <paramref name="max"/>;
+    /// false with a reason naming <paramref name="name"/> for anything else.</summary>
+    public static bool TryParseDuration(string name, string? text, TimeSpan min, TimeSpan max, out TimeSpan value, out string error)
+    {
+        error = "";
+        var trimmed = text?.Trim() ?? "";
+        if (!TryParseDuration(trimmed, out value))
+        {
+            error = $"{name}: '{trimmed}' is not a duration: use {DurationHelp}";
+            return false;
+        }
+
+        if (value < min || value > max)
+        {
+            error = $"{name}: '{trimmed}' is out of range: use a duration from {Describe(min)} to {Describe(max)}";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A duration as people write it: the largest whole unit (<c>7d</c>, <c>30m</c>, <c>90s</c>), with a day
+    /// written <c>24h</c>.</summary>
+    public static string Describe(TimeSpan value)
+    {
+        (TimeSpan Unit, string Suffix)[] units = [(TimeSpan.FromDays(1), "d"), (TimeSpan.FromHours(1), "h"), (TimeSpan.FromMinutes(1), "m"), (TimeSpan.FromSeconds(1), "s")];
+        foreach (var (unit, suffix) in units)
+        {
+            if (value >= unit && value.Ticks % unit.Ticks == 0 && !(suffix == "d" && value == unit))
+            {
+                return (value.Ticks / unit.Ticks).ToString(CultureInfo.InvariantCulture) + suffix;
+            }
+        }
+
+        return ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+    }
+
+    /// <summary>A date (<c>2026-11-01</c>, midnight UTC) or an ISO 8601 date and time (UTC when it has no offset).</summary>
+    public static bool TryParseDate(string? text, out DateTimeOffset at)
+    {
+        var value = text?.Trim() ?? "";
+        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            at = new DateTimeOffset(date, TimeOnly.MinValue, TimeSpan.Zero);
+            return true;
+        }
+
+        if (DateTimeLike().IsMatch(value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out at))
+        {
+            return true;
+        }
+
+        at = default;
+        return false;
+    }
+
+    [GeneratedRegex("^([0-9]{1,6})(ms|s|m|h|d|w|y)$", RegexOptions.CultureInvariant)]
     private static partial Regex Duration();
 
     [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]

@@ -28,7 +28,7 @@ public static class McpCommand
         var agent = new Option<string>("--agent") { Description = "The agent this bridge speaks for: the name of the agent key in use", Required = true };
         var drain = new Option<TimeSpan?>("--drain-timeout")
         {
-            Description = $"When standard input ends, how long to wait for the replies still being worked on before exiting: {TimeArguments.DurationHelp}, at most {Runs.RunsCommand.Describe(MaxDrain)} [default: {Runs.RunsCommand.Describe(DefaultDrain)}]",
+            Description = $"When standard input ends, how long to wait for the replies still being worked on before exiting: {TimeArguments.DurationHelp}, at most {TimeArguments.Describe(MaxDrain)} [default: {TimeArguments.Describe(DefaultDrain)}]",
             HelpName = "duration",
             CustomParser = result =>
             {
@@ -39,7 +39,7 @@ public static class McpCommand
                 }
                 else if (value > MaxDrain)
                 {
-                    result.AddError($"--drain-timeout: must be at most {Runs.RunsCommand.Describe(MaxDrain)}");
+                    result.AddError($"--drain-timeout: must be at most {TimeArguments.Describe(MaxDrain)}");
                 }
 
                 return value;

@@ -168,11 +168,11 @@ public sealed class PolicyParserTests
         Assert.Equal(
         [
             "1:1: missing key 'default' in the policy",
-            "1:7: policy name 'Support Bot' must be 1 to 128 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit (MaxNameLength)",
+            "1:7: policy name 'Support Bot' must be 1 to 128 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
             "2:9: 'agents' must list at least one agent glob",
             "3:7: unknown mode 'strict'; expected one of enforce, warn, audit",
             "7:13: unknown effect 'permit' for 'effect' in rule 'a'; expected one of allow, confirm, require_approval, deny",
-            "9:13: tool glob 'bad glob' must be 1 to 128 characters of letters, digits, . _ : / - and the wildcards * and ? (MaxNameLength)",
+            "9:13: tool glob 'bad glob' must be 1 to 128 characters of letters, digits, . _ : / - and the wildcards * and ?",
             "11:23: 'max_steps' in budgets must be a whole number of at least 1, not '-1'",
             "11:41: 'max_cost_usd' in budgets must be a positive number of US dollars such as 2.5, not 'free'",
             "11:58: unknown effect 'maybe' for 'on_exceed' in budgets; expected one of allow, confirm, require_approval, deny",
@@ -211,7 +211,7 @@ public sealed class PolicyParserTests
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{tools: [t], effect: allow}]\n", 4, 9, "missing key 'name' in rule 1")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: r, tools: [t]}]\n", 4, 9, "missing key 'effect' in rule 'r'")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: r, tools: t, effect: deny}]\n", 4, 26, "'tools' in rule 'r' must be a list of tool globs, not 't'")]
-    [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: 'r!', tools: [t], effect: deny}]\n", 4, 16, "rule name 'r!' must be 1 to 128 characters of letters, digits, spaces and . _ : / -, without spaces at either end (MaxNameLength)")]
+    [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: 'r!', tools: [t], effect: deny}]\n", 4, 16, "rule name 'r!' must be 1 to 128 characters of letters, digits, spaces and . _ : / -, without spaces at either end")]
     [InlineData("name: p\nagents: [a]\ndefault: deny\nrules: [{name: r, tools: [t], effect: deny, redact: [card]}]\n", 4, 54, "'card' in 'redact' in rule 'r' must be an argument path such as args.card.number (args, then keys of letters, digits, _ and -; at most 128 characters)")]
     [InlineData("- a\n- b\n", 1, 1, "the policy must be a mapping, not a list")]
     [InlineData("", 1, 1, "the policy file is empty")]
@@ -256,7 +256,7 @@ public sealed class PolicyParserTests
         var problem = Problem(source, limits);
 
         Assert.Equal((1, 1), (problem.Line, problem.Column));
-        Assert.Equal("the policy file is larger than 64 bytes (MaxSourceBytes)", problem.Message);
+        Assert.Equal("the policy file is larger than 64 bytes", problem.Message);
         Assert.Equal(256 * 1024, PolicyLimits.Default.MaxSourceBytes);
     }
 
@@ -280,7 +280,7 @@ public sealed class PolicyParserTests
         Assert.Equal(4, PolicyParser.Parse(source, limits: new PolicyLimits { MaxRules = 4 }).Rules.Count);
         var problem = Problem(source, new PolicyLimits { MaxRules = 3 });
         Assert.Equal((5, 3), (problem.Line, problem.Column));
-        Assert.Equal("the policy has 4 rules; the limit is 3 (MaxRules)", problem.Message);
+        Assert.Equal("the policy has 4 rules; the limit is 3", problem.Message);
     }
 
     [Fact]
@@ -291,7 +291,7 @@ public sealed class PolicyParserTests
 
         Assert.Equal(3, PolicyParser.Parse(source, limits: new PolicyLimits { MaxTests = 3 }).Tests.Count);
         var problem = Problem(source, new PolicyLimits { MaxTests = 2 });
-        Assert.Equal("the policy has 3 tests; the limit is 2 (MaxTests)", problem.Message);
+        Assert.Equal("the policy has 3 tests; the limit is 2", problem.Message);
     }
 
     [Fact]
@@ -311,10 +311,10 @@ public sealed class PolicyParserTests
 
         Assert.Equal(
         [
-            "'agents' has 3 agent globs; the limit is 2 (MaxGlobsPerList)",
-            "'max_calls_per_tool' in budgets has 3 tool globs; the limit is 2 (MaxGlobsPerList)",
-            "'tools' in rule 'r' has 3 tool globs; the limit is 2 (MaxGlobsPerList)",
-            "'redact' in rule 'r' has 3 paths; the limit is 2 (MaxGlobsPerList)",
+            "'agents' has 3 agent globs; the limit is 2",
+            "'max_calls_per_tool' in budgets has 3 tool globs; the limit is 2",
+            "'tools' in rule 'r' has 3 tool globs; the limit is 2",
+            "'redact' in rule 'r' has 3 paths; the limit is 2",
         ],
             problems.Select(p => p.Message));
         Assert.NotNull(PolicyParser.Parse(source, limits: new PolicyLimits { MaxGlobsPerList = 3 }));
@@ -328,7 +328,9 @@ public sealed class PolicyParserTests
         Assert.NotNull(PolicyParser.Parse("name: abcde\nagents: [abcde]\ndefault: deny\nrules: [{name: abcde, tools: [abcde], effect: deny}]\n", limits: limits));
         var problems = Problems("name: abcdef\nagents: [abcdef]\ndefault: deny\nrules: [{name: abcdef, tools: [abcdef], effect: deny}]\n", limits);
         Assert.Equal(4, problems.Length);
-        Assert.All(problems, p => Assert.EndsWith("(MaxNameLength)", p.Message, StringComparison.Ordinal));
+        Assert.All(problems, p => Assert.Contains("must be 1 to 5 characters", p.Message, StringComparison.Ordinal));
+        // The limit is the user's to read, not the name of a setting they cannot change.
+        Assert.All(problems, p => Assert.DoesNotContain("MaxNameLength", p.Message, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -20,4 +20,11 @@ public sealed class FormatTests
         Assert.Equal("$0.00042", Format.Cost(0.00042m));
         Assert.Equal("$1,234.50", Format.Cost(1234.5m));
     }
+
+    [Theory]
+    [InlineData(1, "1 secret")]
+    [InlineData(0, "0 secrets")]
+    [InlineData(2, "2 secrets")]
+    [InlineData(12_345, "12,345 secrets")]
+    public void Plural_OneIsSingular(long count, string expected) => Assert.Equal(expected, Format.Plural(count, "secret"));
 }

@@ -47,43 +47,6 @@ public sealed class ApprovalTextTests
         Assert.Equal(expected, ApprovalText.WaitExitCode(Request(status)));
     }
 
-    [Theory]
-    [InlineData("30m", 30 * 60)]
-    [InlineData(" 24h ", 24 * 3600)]
-    [InlineData("7d", 7 * 86400)]
-    [InlineData("1w", 7 * 86400)]
-    [InlineData("90s", 90)]
-    public void TryParseDuration_InRange_ParsesIt(string text, int seconds)
-    {
-        Assert.True(ApprovalText.TryParseDuration("--since", text, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7), out var value, out _));
-        Assert.Equal(TimeSpan.FromSeconds(seconds), value);
-    }
-
-    [Theory]
-    [InlineData("abc", "--expiry: 'abc' is not a duration: use a duration such as 90s, 30m, 24h, 7d or 2w")]
-    [InlineData("30", "--expiry: '30' is not a duration")]
-    [InlineData("500ms", "--expiry: '500ms' is not a duration")]
-    [InlineData("", "--expiry: '' is not a duration")]
-    [InlineData("30s", "--expiry: '30s' is out of range: use a duration from 1m to 7d")]
-    [InlineData("8d", "--expiry: '8d' is out of range: use a duration from 1m to 7d")]
-    public void TryParseDuration_NotADurationOrOutOfRange_NamesTheOptionAndTheRange(string text, string expected)
-    {
-        Assert.False(ApprovalText.TryParseDuration("--expiry", text, TimeSpan.FromMinutes(1), TimeSpan.FromDays(7), out _, out var error));
-        Assert.StartsWith(expected, error, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData(30 * 60_000L, "30m")]
-    [InlineData(24 * 3_600_000L, "24h")]
-    [InlineData(48 * 3_600_000L, "2d")]
-    [InlineData(366 * 86_400_000L, "366d")]
-    [InlineData(90_000L, "90s")]
-    [InlineData(1500L, "1500ms")]
-    public void Describe_Duration_UsesTheLargestWholeUnit(long milliseconds, string expected)
-    {
-        Assert.Equal(expected, ApprovalText.Describe(TimeSpan.FromMilliseconds(milliseconds)));
-    }
-
     [Fact]
     public void TryParseQueues_CommaSeparated_TrimsEachName()
     {

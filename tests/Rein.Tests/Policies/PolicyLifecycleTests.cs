@@ -90,7 +90,8 @@ public sealed class PolicyLifecycleTests(ReinServerFixture rein) : IClassFixture
         Assert.Contains("   9  9      tools: [\"payments.refund\"]", diffLines);
 
         var rollback = await Ok("policy", "rollback", name);
-        Assert.StartsWith($"Rolled back: {name} version 1", rollback.StdOut, StringComparison.Ordinal);
+        Assert.Equal($"Rolled back to {name} version 1", rollback.StdOut.Split(" (")[0]);
+        Assert.EndsWith("tests passed.", rollback.StdOut.Trim(), StringComparison.Ordinal);
         Expect.Exit(ExitCodes.GateNeedsConfirmation, await Gate(agent, "payments.refund", """{"amount": 80}"""));
 
         Expect.Exit(ExitCodes.Ok, await Gate(agent, "crm.get_customer", """{"id": "c-1"}"""));

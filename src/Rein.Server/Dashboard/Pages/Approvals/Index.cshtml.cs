@@ -63,7 +63,7 @@ public sealed class InboxModel(ApprovalService approvals, KeyService keys, TimeP
         if (caller.Role.Grants(Permission.Approve))
         {
             var queues = await keys.QueuesOfAsync(caller, cancellationToken);
-            MayDecide = queues is null ? "every queue" : "the queues " + string.Join(", ", queues);
+            MayDecide = ApprovalService.DescribeQueues(queues);
         }
 
         if (Problems.Count > 0)
