@@ -160,6 +160,7 @@ public sealed class OtlpTrace(string service = "svc", DateTimeOffset? start = nu
             int or long => new JsonObject { ["intValue"] = Convert.ToInt64(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) },
             double d => new JsonObject { ["doubleValue"] = d },
             byte[] bytes => new JsonObject { ["bytesValue"] = Convert.ToBase64String(bytes) },
+            string[] items => new JsonObject { ["arrayValue"] = new JsonObject { ["values"] = new JsonArray([.. items.Select(i => (JsonNode)new JsonObject { ["stringValue"] = i })]) } },
             _ => throw new ArgumentException($"no OTLP value for {value.GetType()}", nameof(value)),
         },
     };

@@ -84,11 +84,11 @@ public static class ResultScreen
         {
             if (owner[property] is JsonValue value && value.GetValueKind() == JsonValueKind.String)
             {
-                owner[property] = Text(value.GetValue<string>());
+                owner[property] = Text(value.GetValue<string>(), property);
             }
         }
 
-        public JsonNode? ScreenTree(JsonNode? node, int depth)
+        public JsonNode? ScreenTree(JsonNode? node, int depth, string? member = null)
         {
             if (depth > MaxDepth)
             {
@@ -98,18 +98,18 @@ public static class ResultScreen
             switch (node)
             {
                 case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                    return JsonValue.Create(Text(value.GetValue<string>()));
+                    return JsonValue.Create(Text(value.GetValue<string>(), member));
                 case JsonObject obj:
                     foreach (var name in obj.Select(p => p.Key).ToList())
                     {
-                        obj[name] = ScreenTree(obj[name]?.DeepClone(), depth + 1);
+                        obj[name] = ScreenTree(obj[name]?.DeepClone(), depth + 1, name);
                     }
 
                     return obj;
                 case JsonArray array:
                     for (var i = 0; i < array.Count; i++)
                     {
-                        array[i] = ScreenTree(array[i]?.DeepClone(), depth + 1);
+                        array[i] = ScreenTree(array[i]?.DeepClone(), depth + 1, member);
                     }
 
                     return array;
@@ -118,9 +118,9 @@ public static class ResultScreen
             }
         }
 
-        private string Text(string text)
+        private string Text(string text, string? name = null)
         {
-            var redacted = redactor.Redact(text, ref Redacted);
+            var redacted = name is null ? redactor.Redact(text, ref Redacted) : redactor.RedactValue(name, text, ref Redacted);
             if (Texts >= MaxTexts)
             {
                 Skipped = true;

@@ -206,7 +206,7 @@ public sealed class SpanNormalizer
             }
 
             var value = !captureContent && ContentCapture.IsContent(a.Key, inContentEvent) ? ContentCapture.Uncapture(a.Value) : a.Value;
-            value = Value(value, ref counts);
+            value = Value(a.Key, value, ref counts);
             if (!ReferenceEquals(value, a.Value))
             {
                 result ??= Copy(raw, i);
@@ -240,19 +240,21 @@ public sealed class SpanNormalizer
         return copy;
     }
 
-    private object? Value(object? value, ref Counts counts)
+    // The attribute's key goes with its value: a value under a secret's name (db.password, http.request.header.authorization)
+    // is redacted whole.
+    private object? Value(string key, object? value, ref Counts counts)
     {
         switch (value)
         {
             case string s:
-                return Text(s, ref counts);
+                return Text(key, s, ref counts);
             case byte[] bytes when bytes.Length > _limits.MaxAttributeValueLength:
                 counts.Truncated++;
                 return bytes[..Math.Max(0, _limits.MaxAttributeValueLength)];
             case IReadOnlyList<SpanAttribute> pairs:
                 return Pairs(pairs, ref counts);
             case IReadOnlyList<object?> items:
-                return Items(items, ref counts);
+                return Items(key, items, ref counts);
             default:
                 return value;
         }
@@ -263,7 +265,7 @@ public sealed class SpanNormalizer
         SpanAttribute[]? copy = null;
         for (var i = 0; i < pairs.Count; i++)
         {
-            var v = Value(pairs[i].Value, ref counts);
+            var v = Value(pairs[i].Key, pairs[i].Value, ref counts);
             if (!ReferenceEquals(v, pairs[i].Value))
             {
                 copy ??= [.. pairs];
@@ -274,12 +276,12 @@ public sealed class SpanNormalizer
         return copy ?? pairs;
     }
 
-    private IReadOnlyList<object?> Items(IReadOnlyList<object?> items, ref Counts counts)
+    private IReadOnlyList<object?> Items(string key, IReadOnlyList<object?> items, ref Counts counts)
     {
         object?[]? copy = null;
         for (var i = 0; i < items.Count; i++)
         {
-            var v = Value(items[i], ref counts);
+            var v = Value(key, items[i], ref counts);
             if (!ReferenceEquals(v, items[i]))
             {
                 copy ??= [.. items];
@@ -290,9 +292,11 @@ public sealed class SpanNormalizer
         return copy ?? items;
     }
 
-    private string Text(string text, ref Counts counts)
+    private string Text(string text, ref Counts counts) => Text(null, text, ref counts);
+
+    private string Text(string? key, string text, ref Counts counts)
     {
-        var redacted = _redactor.Redact(text, ref counts.Redactions);
+        var redacted = key is null ? _redactor.Redact(text, ref counts.Redactions) : _redactor.RedactValue(key, text, ref counts.Redactions);
         var max = _limits.MaxAttributeValueLength;
         if (redacted.Length <= max)
         {

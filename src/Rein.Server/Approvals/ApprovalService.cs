@@ -56,6 +56,7 @@ public sealed partial class ApprovalService
     private readonly ApprovalsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ApprovalService> _logger;
+    private readonly Core.Traces.Redactor _redactor;
 
     internal ApprovalService(
         ReinDatabase database,
@@ -67,8 +68,10 @@ public sealed partial class ApprovalService
         IDataProtectionProvider protection,
         ApprovalsOptions options,
         TimeProvider time,
-        ILogger<ApprovalService> logger)
+        ILogger<ApprovalService> logger,
+        Core.Traces.Redactor? redactor = null)
     {
+        _redactor = redactor ?? Core.Traces.Redactor.Default;
         _database = database;
         _audit = audit;
         _keys = keys;
@@ -444,9 +447,14 @@ public sealed partial class ApprovalService
         }
 
         var trimmed = note.Trim();
-        return trimmed.Length > _options.MaxNoteLength
-            ? throw ReinProblemException.Invalid("note", $"is {trimmed.Length} characters long; at most {_options.MaxNoteLength} are allowed (Approvals:MaxNoteLength)")
-            : trimmed;
+        if (trimmed.Length > _options.MaxNoteLength)
+        {
+            throw ReinProblemException.Invalid("note", $"is {trimmed.Length} characters long; at most {_options.MaxNoteLength} are allowed (Approvals:MaxNoteLength)");
+        }
+
+        // Notes are kept with the request and in the audit log, which never changes: a pasted secret is redacted first.
+        var redactions = 0;
+        return _redactor.Redact(trimmed, ref redactions);
     }
 
     private JsonElement Arguments(JsonElement args)
@@ -471,7 +479,65 @@ public sealed partial class ApprovalService
                 $"{path} holds a redacted placeholder, not a value; give it in full, or reject and let the agent propose again");
         }
 
+        if (SecretPath(args, "args", null) is { } secret)
+        {
+            // Approved arguments are stored for the agent to read, and Rein stores no secret: redacted, the agent would
+            // act on the placeholder; so a secret is refused and never stored.
+            throw ReinProblemException.Invalid("args",
+                $"{secret.Path} holds a secret ({secret.Kind}), which Rein never stores; give the agent a reference it can resolve (a vault path, an environment variable's name), or reject and let the agent propose again");
+        }
+
         return args;
+    }
+
+    /// <summary>The path and kind of the first value the redactor would replace, or null.</summary>
+    private (string Path, string Kind)? SecretPath(JsonElement value, string path, string? name)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String or JsonValueKind.Number:
+                var text = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+                var count = 0;
+                var redacted = name is null ? _redactor.Redact(text, ref count) : _redactor.RedactValue(name, text, ref count);
+                if (count == 0)
+                {
+                    return null;
+                }
+
+                var at = redacted.IndexOf("[REDACTED:", StringComparison.Ordinal);
+                var end = at < 0 ? -1 : redacted.IndexOf(']', at);
+                return (path, at < 0 || end < 0 ? "secret" : redacted[(at + 10)..end]);
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                {
+                    var count2 = 0;
+                    _redactor.Redact(property.Name, ref count2);
+                    if (count2 > 0)
+                    {
+                        return (path + "." + property.Name[..Math.Min(4, property.Name.Length)] + "…", "secret");
+                    }
+
+                    if (SecretPath(property.Value, path + "." + property.Name, property.Name) is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (SecretPath(item, string.Create(CultureInfo.InvariantCulture, $"{path}[{index++}]"), name) is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
     }
 
     /// <summary>The path of the first string holding a redaction placeholder, or null.</summary>

@@ -24,7 +24,8 @@ public static class ApprovalsRegistration
         services.AddSingleton(sp => new ApprovalService(
             sp.GetRequiredService<ReinDatabase>(), sp.GetRequiredService<AuditLog>(), sp.GetRequiredService<KeyService>(), sp.GetRequiredService<TraceQueries>(),
             sp.GetRequiredService<ApprovalWaiters>(), sp.GetRequiredService<DecisionSpans>(), sp.GetRequiredService<IDataProtectionProvider>(),
-            sp.GetRequiredService<ApprovalsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApprovalService>>()));
+            sp.GetRequiredService<ApprovalsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApprovalService>>(),
+            sp.GetRequiredService<Core.Traces.Redactor>()));
         services.AddSingleton(sp => new ApprovalExpiry(
             sp.GetRequiredService<ApprovalService>(), sp.GetRequiredService<ApprovalsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ApprovalExpiry>>()));
         services.AddHostedService(sp => sp.GetRequiredService<ApprovalExpiry>());

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Rein.Core.Audit;
+using Rein.Core.Traces;
 using Rein.Server.Storage;
 
 namespace Rein.Server.Audit;
@@ -13,10 +14,13 @@ public sealed record AuditVerification(bool Valid, long Checked, AuditHead? Head
 /// Each project's append-only, hash-chained log of changes of state. A capability appends inside the transaction
 /// that makes its change, so the change and its entry commit or fail together. The head row (sequence and hash of the
 /// newest entry) is updated in the same transaction; its row lock serialises appends of one project, on PostgreSQL
-/// across replicas too.
+/// across replicas too. An entry can never change, so its details pass through the secret redactor before they are
+/// hashed and stored: every capability's audited text (notes, reasons, arguments) is redacted here, in one place.
 /// </summary>
-public sealed class AuditLog(ReinDatabase database, TimeProvider time, ILogger<AuditLog> logger)
+public sealed class AuditLog(ReinDatabase database, TimeProvider time, ILogger<AuditLog> logger, Redactor? redactor = null)
 {
+    private readonly Redactor _redactor = redactor ?? Redactor.Default;
+
     /// <summary>Entries a verification reads per query; the walk never holds more than one page.</summary>
     internal const int VerifyPageSize = 1000;
 
@@ -27,6 +31,8 @@ public sealed class AuditLog(ReinDatabase database, TimeProvider time, ILogger<A
     public async Task<AuditEntry> AppendAsync(DbConnection c, DbTransaction t, string projectId, AuditEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
+        var redactions = 0;
+        e = e with { Details = e.Details is null ? null : _redactor.RedactJson(e.Details, ref redactions) };
         // Taking the next number and the previous hash in one UPDATE locks the head row until commit.
         var head = await c.QuerySingleOrDefaultAsync<HeadRow>(
             "UPDATE audit_heads SET seq = seq + 1 WHERE project_id = @projectId RETURNING seq, hash",

@@ -51,10 +51,11 @@ internal static class DecisionInput
         }
 
         w.WritePropertyName(name);
-        WriteValue(w, v, path, redactPaths, redactor);
+        WriteValue(w, v, null, path, redactPaths, redactor);
     }
 
-    private static void WriteValue(Utf8JsonWriter w, JsonElement value, string path, IReadOnlyList<string> redactPaths, Redactor redactor)
+    // name is the member holding the value: a string under a secret's name (password, api_key…) is redacted whole.
+    private static void WriteValue(Utf8JsonWriter w, JsonElement value, string? name, string path, IReadOnlyList<string> redactPaths, Redactor redactor)
     {
         if (IsRedacted(path, redactPaths))
         {
@@ -69,7 +70,7 @@ internal static class DecisionInput
                 foreach (var property in value.EnumerateObject())
                 {
                     w.WritePropertyName(Clean(property.Name, redactor));
-                    WriteValue(w, property.Value, path + "." + property.Name, redactPaths, redactor);
+                    WriteValue(w, property.Value, property.Name, path + "." + property.Name, redactPaths, redactor);
                 }
 
                 w.WriteEndObject();
@@ -79,13 +80,14 @@ internal static class DecisionInput
                 var i = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    WriteValue(w, item, path + "[" + i++ + "]", redactPaths, redactor);
+                    WriteValue(w, item, name, path + "[" + i++ + "]", redactPaths, redactor);
                 }
 
                 w.WriteEndArray();
                 break;
             case JsonValueKind.String:
-                w.WriteStringValue(Clean(value.GetString()!, redactor));
+                var count = 0;
+                w.WriteStringValue(name is null ? Clean(value.GetString()!, redactor) : redactor.RedactValue(name, value.GetString()!, ref count));
                 break;
             default:
                 value.WriteTo(w);

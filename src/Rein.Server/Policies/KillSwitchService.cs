@@ -15,7 +15,7 @@ public sealed record KillSwitchAdded(KillSwitch Switch, bool Created);
 /// Stops a tool (for every agent or one), an agent or a release, before any policy is consulted. Every change is
 /// audited and moves the project's gate epoch in the same transaction, so the next decision on every replica sees it.
 /// </summary>
-public sealed class KillSwitchService(ReinDatabase database, AuditLog audit, TimeProvider time, ILogger<KillSwitchService> logger)
+public sealed class KillSwitchService(ReinDatabase database, AuditLog audit, TimeProvider time, ILogger<KillSwitchService> logger, Core.Traces.Redactor? redactor = null)
 {
     /// <summary>Longest target or agent name; tool, agent and release names are far shorter.</summary>
     public const int MaxTargetLength = 256;
@@ -38,6 +38,10 @@ public sealed class KillSwitchService(ReinDatabase database, AuditLog audit, Tim
         {
             throw ReinProblemException.Invalid("reason", $"is {trimmedReason.Length} characters long; at most {MaxReasonLength} are allowed");
         }
+
+        // A reason is stored and audited for good: a secret pasted into it is redacted first.
+        var redactions = 0;
+        trimmedReason = trimmedReason is null ? null : (redactor ?? Core.Traces.Redactor.Default).Redact(trimmedReason, ref redactions);
 
         var added = await database.WriteAsync(async (c, t) =>
         {

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging;
+using Rein.Core.Traces;
 
 namespace Rein.Server.Approvals.Webhooks;
 
@@ -10,9 +11,9 @@ namespace Rein.Server.Approvals.Webhooks;
 /// <c>approval_deliveries</c>, written in the transaction that creates the request, so the notification exists exactly
 /// when the request does. Nothing is sent here; <see cref="WebhookDispatcher"/> sends it after the commit. The work
 /// runs inside a savepoint: if it fails, it is rolled back alone and logged, and the request (and the gate decision
-/// that asked for it) commits regardless.
+/// that asked for it) commits regardless. The body passes through the secret redactor before it is stored.
 /// </summary>
-public sealed class WebhookOutbox(ApprovalWebhookOptions options, TimeProvider time, ILogger<WebhookOutbox> logger, IServer? server = null) : IApprovalEvents
+public sealed class WebhookOutbox(ApprovalWebhookOptions options, TimeProvider time, ILogger<WebhookOutbox> logger, IServer? server = null, Redactor? redactor = null) : IApprovalEvents
 {
     private const string Savepoint = "rein_approval_webhook";
 
@@ -28,6 +29,7 @@ public sealed class WebhookOutbox(ApprovalWebhookOptions options, TimeProvider t
             if (url is not null)
             {
                 var now = time.GetUtcNow();
+                var redactions = 0;
                 var row = new DeliveryRow
                 {
                     ProjectId = created.ProjectId,
@@ -40,7 +42,7 @@ public sealed class WebhookOutbox(ApprovalWebhookOptions options, TimeProvider t
                     Attempts = 0,
                     NextAttemptAt = now.ToUnixTimeMilliseconds(),
                     CreatedAt = now.ToUnixTimeMilliseconds(),
-                    Body = WebhookBody.Serialize(WebhookBody.Build(created, Link(created.RequestId))),
+                    Body = (redactor ?? Redactor.Default).RedactJson(WebhookBody.Serialize(WebhookBody.Build(created, Link(created.RequestId))), ref redactions),
                 };
                 await WebhookStore.InsertDeliveryAsync(c, t, row);
                 Log.ApprovalWebhookQueued(logger, row.Id, created.RequestId, created.Queue, created.ProjectId);
