@@ -181,4 +181,8 @@ internal static partial class Log
 
     [LoggerMessage(9010, LogLevel.Warning, "Could not record the gateway call of {Tool} (project {ProjectId}) in the trace")]
     public static partial void GatewaySpanNotWritten(ILogger logger, string tool, string projectId, Exception exception);
+
+    // Fair shares (9050-9079): a bounded resource refused to a key or project over its share, or full for everyone.
+    [LoggerMessage(9050, LogLevel.Debug, "MCP session refused to key {KeyId} of project {ProjectId}: {Bound} bound reached")]
+    public static partial void GatewaySessionRefused(ILogger logger, string keyId, string projectId, ShareBound bound);
 }
