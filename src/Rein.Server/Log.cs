@@ -185,4 +185,14 @@ internal static partial class Log
 
     [LoggerMessage(9010, LogLevel.Warning, "Could not record the gateway call of {Tool} (project {ProjectId}) in the trace")]
     public static partial void GatewaySpanNotWritten(ILogger logger, string tool, string projectId, Exception exception);
+
+    // Fair shares (9050-9079): a bounded resource refused to a key or project over its share, or full for everyone.
+    [LoggerMessage(9050, LogLevel.Debug, "MCP session refused to key {KeyId} of project {ProjectId}: {Bound} bound reached")]
+    public static partial void GatewaySessionRefused(ILogger logger, string keyId, string projectId, ShareBound bound);
+
+    [LoggerMessage(9051, LogLevel.Debug, "Gate request of key {KeyId} of project {ProjectId} answered deny: {Bound} share of the gate's queue reached")]
+    public static partial void GateOverShare(ILogger logger, string keyId, string projectId, ShareBound bound);
+
+    [LoggerMessage(9052, LogLevel.Debug, "OTLP request of {Spans} spans of key {KeyId} of project {ProjectId} answered 429: {Bound} share of the ingest queue reached")]
+    public static partial void TraceOverShare(ILogger logger, int spans, string keyId, string projectId, ShareBound bound);
 }

@@ -10,11 +10,22 @@ public sealed class GatewayOptions : IReinSettings
     /// <summary>Largest result an upstream may return for one call, in bytes of JSON; a larger one is an error result.</summary>
     public int MaxResultBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>MCP sessions one server keeps at once; an <c>initialize</c> beyond it is refused (503).</summary>
+    /// <summary>MCP sessions one server keeps at once, all projects together; an <c>initialize</c> beyond it is refused
+    /// (503 with Retry-After).</summary>
     public int MaxSessions { get; set; } = 1000;
 
-    /// <summary>A session nobody used for this long is closed; the client starts a new one.</summary>
-    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>Sessions one project holds at most, so one project cannot take the sessions of all (429 beyond it). A
+    /// tenth of <see cref="MaxSessions"/>: ten projects at their bound still leave room.</summary>
+    public int MaxSessionsPerProject { get; set; } = 100;
+
+    /// <summary>Sessions one key holds at most, so one agent opening session after session cannot take its project's
+    /// share (429 beyond it). An agent needs one session per conversation it holds at once.</summary>
+    public int MaxSessionsPerKey { get; set; } = 25;
+
+    /// <summary>A session nobody used for this long (no request, no open stream) is closed and its run ended; the
+    /// client starts a new one. Short, because MCP clients often leave without ending their session (the TypeScript
+    /// SDK's <c>close()</c> sends no DELETE), and such a session holds its key's share and leaves its run running.</summary>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long a <c>tools/call</c> that needs an approval waits for the decision (sending progress) before it
     /// answers with the pending request. 0: answer at once.</summary>
@@ -32,6 +43,9 @@ public sealed class GatewayOptions : IReinSettings
     /// <summary>Calls one server forwards to upstreams at once; more wait.</summary>
     public int MaxConcurrentCalls { get; set; } = 256;
 
+    /// <summary>How often idle sessions are looked for: a tenth of the idle time, at least a second.</summary>
+    internal TimeSpan SweepInterval => TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, SessionIdleTimeout.Ticks / 10));
+
     public IEnumerable<(string Key, string Problem)> Validate()
     {
         foreach (var (key, value, min, max) in new (string, int, int, int)[]
@@ -39,6 +53,8 @@ public sealed class GatewayOptions : IReinSettings
             (nameof(MaxRequestBytes), MaxRequestBytes, 1024, 64 * 1024 * 1024),
             (nameof(MaxResultBytes), MaxResultBytes, 1024, 256 * 1024 * 1024),
             (nameof(MaxSessions), MaxSessions, 1, 1_000_000),
+            (nameof(MaxSessionsPerProject), MaxSessionsPerProject, 1, MaxSessions),
+            (nameof(MaxSessionsPerKey), MaxSessionsPerKey, 1, MaxSessionsPerProject),
             (nameof(BreakerThreshold), BreakerThreshold, 1, 1000),
             (nameof(MaxConcurrentCalls), MaxConcurrentCalls, 1, 100_000),
         })

@@ -31,6 +31,9 @@ internal sealed class McpGatewaySession(GatewayAgent agent, StreamableHttpServer
 
     public DateTimeOffset LastUsed { get; set; } = opened;
 
+    /// <summary>GET streams open on the session: a client listening is not idle.</summary>
+    public int Streams;
+
     public async ValueTask DisposeAsync()
     {
         await Transport.DisposeAsync();
@@ -44,7 +47,7 @@ internal sealed class McpGatewaySession(GatewayAgent agent, StreamableHttpServer
 /// <summary>
 /// The agent-facing MCP endpoint, <c>/mcp</c>, Streamable HTTP with sessions: an <c>initialize</c> opens a session bound
 /// to the agent key that sent it; later requests carry <c>Mcp-Session-Id</c> and must come with the same key. Sessions
-/// are bounded in number and closed when idle.
+/// are bounded in number, shared fairly between projects and their keys (<see cref="FairShare"/>), and closed when idle.
 /// </summary>
 internal sealed class McpSessions(GatewayCalls calls, DecisionSpans spans, GatewayOptions options, TimeProvider time, ILoggerFactory loggers)
     : BackgroundService
@@ -54,16 +57,28 @@ internal sealed class McpSessions(GatewayCalls calls, DecisionSpans spans, Gatew
     private readonly ConcurrentDictionary<string, McpGatewaySession> _sessions = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggers.CreateLogger<McpSessions>();
 
+    private readonly FairShare _share = new(new ShareLimits(
+        "MCP sessions",
+        options.MaxSessions,
+        "Gateway:MaxSessions",
+        options.MaxSessionsPerProject,
+        "Gateway:MaxSessionsPerProject",
+        options.MaxSessionsPerKey,
+        "Gateway:MaxSessionsPerKey"));
+
     public int Count => _sessions.Count;
 
-    public async Task<McpGatewaySession?> OpenAsync(Caller caller, string separator)
+    /// <summary>A new session for the caller, or why not: over the key's or project's share, or the server full.
+    /// Idle sessions are reclaimed first.</summary>
+    public async Task<(McpGatewaySession? Session, ShareRefusal? Refused)> OpenAsync(Caller caller, string separator)
     {
-        if (_sessions.Count >= options.MaxSessions)
+        if (_share.TryAcquire(caller.ProjectId, caller.KeyId) is not null)
         {
             await SweepAsync();
-            if (_sessions.Count >= options.MaxSessions)
+            if (_share.TryAcquire(caller.ProjectId, caller.KeyId) is { } refused)
             {
-                return null;
+                Log.GatewaySessionRefused(_logger, caller.KeyId, caller.ProjectId, refused.Bound);
+                return (null, refused);
             }
         }
 
@@ -76,7 +91,7 @@ internal sealed class McpSessions(GatewayCalls calls, DecisionSpans spans, Gatew
         _sessions[id] = session;
         session.Running = Task.Run(() => server.RunAsync(CancellationToken.None));
         Log.GatewaySessionOpened(_logger, id, agent.Agent, caller.ProjectId);
-        return session;
+        return (session, null);
     }
 
     public McpGatewaySession? Find(string id)
@@ -90,10 +105,13 @@ internal sealed class McpSessions(GatewayCalls calls, DecisionSpans spans, Gatew
         return null;
     }
 
+    public void Touch(McpGatewaySession session) => session.LastUsed = time.GetUtcNow();
+
     public async Task CloseAsync(string id, string why)
     {
         if (_sessions.TryRemove(id, out var session))
         {
+            _share.Release(session.Agent.Caller.ProjectId, session.Agent.Caller.KeyId);
             spans.Enqueue(session.Agent.Caller, GatewayCalls.SessionSpan(session.Agent, session.Opened, time.GetUtcNow(), why));
             await session.DisposeAsync();
             Log.GatewaySessionClosed(_logger, id, why);
@@ -127,12 +145,14 @@ internal sealed class McpSessions(GatewayCalls calls, DecisionSpans spans, Gatew
         },
     };
 
-    private async Task SweepAsync()
+    /// <summary>Closes the sessions idle for <see cref="GatewayOptions.SessionIdleTimeout"/> and those whose server
+    /// ended.</summary>
+    internal async Task SweepAsync()
     {
         var cutoff = time.GetUtcNow() - options.SessionIdleTimeout;
         foreach (var (id, session) in _sessions)
         {
-            if (session.LastUsed < cutoff || session.Running is { IsCompleted: true })
+            if ((session.LastUsed < cutoff && Volatile.Read(ref session.Streams) == 0) || session.Running is { IsCompleted: true })
             {
                 await CloseAsync(id, session.Running is { IsCompleted: true } ? "ended" : "idle");
             }
@@ -141,7 +161,7 @@ internal sealed class McpSessions(GatewayCalls calls, DecisionSpans spans, Gatew
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, options.SessionIdleTimeout.Ticks / 10));
+        var interval = options.SweepInterval;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -258,10 +278,17 @@ internal static class McpEndpoint
                 return;
             }
 
-            session = await sessions.OpenAsync(caller, separator);
+            (session, var refused) = await sessions.OpenAsync(caller, separator);
             if (session is null)
             {
-                await ErrorAsync(http, StatusCodes.Status503ServiceUnavailable, McpErrorCode.InternalError, $"the gateway holds its most sessions ({options.MaxSessions}, Gateway:MaxSessions); try again later", id);
+                // Idle sessions are looked for every SweepInterval: the earliest a freed session can be had.
+                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(options.SweepInterval.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await ErrorAsync(
+                    http,
+                    refused!.OverShare ? StatusCodes.Status429TooManyRequests : StatusCodes.Status503ServiceUnavailable,
+                    McpErrorCode.InternalError,
+                    $"no new MCP session: {refused.Message}; end sessions you no longer use (DELETE /mcp) or try again after idle ones are closed (Gateway:SessionIdleTimeout)",
+                    id);
                 return;
             }
         }
@@ -303,12 +330,19 @@ internal static class McpEndpoint
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Response.Headers[McpSessions.SessionHeader] = sessionId;
         StartEventStream(http);
+        Interlocked.Increment(ref session.Streams);
         try
         {
             await session.Transport.HandleGetRequestAsync(http.Response.Body, stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            // The idle time counts from when the client stopped listening.
+            Interlocked.Decrement(ref session.Streams);
+            sessions.Touch(session);
         }
     }
 

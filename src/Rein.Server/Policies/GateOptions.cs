@@ -14,6 +14,13 @@ public sealed class GateOptions : IReinSettings
     /// <summary>Decisions waiting to be recorded. When full, requests are answered deny (fail closed) with Retry-After.</summary>
     public int QueueCapacity { get; set; } = 10_000;
 
+    /// <summary>Decisions of one project waiting at most; beyond it that project's requests are answered deny
+    /// (<c>gate.unavailable</c>) while other projects are still decided. A quarter of <see cref="QueueCapacity"/>.</summary>
+    public int MaxQueuedPerProject { get; set; } = 2_500;
+
+    /// <summary>Decisions of one key waiting at most, so one agent in a loop cannot take its project's share.</summary>
+    public int MaxQueuedPerKey { get; set; } = 1_000;
+
     /// <summary>Decisions recorded in one transaction: large enough to amortise the commit under load.</summary>
     public int MaxDecisionsPerTransaction { get; set; } = 500;
 
@@ -45,6 +52,8 @@ public sealed class GateOptions : IReinSettings
             (nameof(MaxRequestBytes), MaxRequestBytes, 1024, 16 * 1024 * 1024),
             (nameof(MaxJsonDepth), MaxJsonDepth, 2, 64),
             (nameof(QueueCapacity), QueueCapacity, 1, 1_000_000),
+            (nameof(MaxQueuedPerProject), MaxQueuedPerProject, 1, QueueCapacity),
+            (nameof(MaxQueuedPerKey), MaxQueuedPerKey, 1, MaxQueuedPerProject),
             (nameof(MaxDecisionsPerTransaction), MaxDecisionsPerTransaction, 1, 10_000),
             (nameof(MaxRecordedCalls), MaxRecordedCalls, 1, 100_000),
             (nameof(RunCacheSize), RunCacheSize, 0, 1_000_000),

@@ -52,26 +52,33 @@ internal sealed class GateWriter(
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, GateRules> _rules = new(StringComparer.Ordinal);
     private readonly RunStateCache _runStates = new(options.RunCacheSize);
-    private int _queued;
+
+    private readonly FairShare _share = new(new ShareLimits(
+        "decisions waiting", options.QueueCapacity, "Gate:QueueCapacity", options.MaxQueuedPerProject, "Gate:MaxQueuedPerProject", options.MaxQueuedPerKey, "Gate:MaxQueuedPerKey"));
+
     private Task? _loop;
 
-    public int Queued => Volatile.Read(ref _queued);
+    public int Queued => _share.InUse;
 
     /// <exception cref="GateUnavailableException">The queue is full, the server is stopping or the commit timed out.</exception>
     public async Task<GateOutcome> DecideAsync(Pending pending, CancellationToken cancellationToken)
     {
         pending = pending with { Queued = time.GetUtcNow() };
-        var queued = Interlocked.Increment(ref _queued);
-        if (queued > options.QueueCapacity)
+        if (_share.TryAcquire(pending.Caller.ProjectId, pending.Caller.KeyId) is { } refused)
         {
-            Interlocked.Decrement(ref _queued);
-            Log.GateQueueFull(logger, queued - 1, options.QueueCapacity, pending.Caller.ProjectId);
+            if (refused.OverShare)
+            {
+                Log.GateOverShare(logger, pending.Caller.KeyId, pending.Caller.ProjectId, refused.Bound);
+                throw new GateUnavailableException(refused.Message, TimeSpan.FromSeconds(1));
+            }
+
+            Log.GateQueueFull(logger, _share.InUse, options.QueueCapacity, pending.Caller.ProjectId);
             throw new GateUnavailableException($"the gate's queue is full ({options.QueueCapacity} decisions waiting, Gate:QueueCapacity)", TimeSpan.FromSeconds(1));
         }
 
         if (!_queue.Writer.TryWrite(pending))
         {
-            Interlocked.Decrement(ref _queued);
+            Release(pending);
             throw new GateUnavailableException("the server is shutting down", TimeSpan.FromSeconds(5));
         }
 
@@ -112,9 +119,11 @@ internal sealed class GateWriter(
             }
 
             await WriteAsync(group);
-            Interlocked.Add(ref _queued, -group.Count);
+            group.ForEach(Release);
         }
     }
+
+    private void Release(Pending pending) => _share.Release(pending.Caller.ProjectId, pending.Caller.KeyId);
 
     private async Task WriteAsync(List<Pending> group)
     {

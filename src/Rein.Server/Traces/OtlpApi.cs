@@ -85,7 +85,8 @@ public static class OtlpApi
         catch (TraceIngestUnavailableException e)
         {
             http.Response.Headers.RetryAfter = ((int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await FailAsync(http, StatusCodes.Status503ServiceUnavailable, json, e.Message);
+            // OTLP/HTTP: 429 and 503 are retryable, after Retry-After. Over its share, only this key or project waits.
+            await FailAsync(http, e.OverShare ? StatusCodes.Status429TooManyRequests : StatusCodes.Status503ServiceUnavailable, json, e.Message);
             return;
         }
 
@@ -106,7 +107,7 @@ public static class OtlpApi
     private static int RpcCode(int status) => status switch
     {
         StatusCodes.Status400BadRequest => 3, // INVALID_ARGUMENT
-        StatusCodes.Status413PayloadTooLarge => 8, // RESOURCE_EXHAUSTED
+        StatusCodes.Status413PayloadTooLarge or StatusCodes.Status429TooManyRequests => 8, // RESOURCE_EXHAUSTED
         StatusCodes.Status415UnsupportedMediaType => 12, // UNIMPLEMENTED
         StatusCodes.Status503ServiceUnavailable => 14, // UNAVAILABLE
         _ => 2, // UNKNOWN

@@ -37,7 +37,8 @@ public sealed class TraceIngest
     /// <param name="rejected">Spans the transport already refused (bad ids), to report alongside.</param>
     /// <param name="rejectionMessage">Why the transport refused them.</param>
     /// <param name="cancellationToken">The request's token.</param>
-    /// <exception cref="TraceIngestUnavailableException">The queue is full or the server is stopping: retry.</exception>
+    /// <exception cref="TraceIngestUnavailableException">The queue is full, the key or project holds its share of it, or the
+    /// server is stopping: retry.</exception>
     public async Task<IngestResult> IngestAsync(Caller caller, IReadOnlyList<RawSpan> spans, int rejected, string? rejectionMessage, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
@@ -69,7 +70,7 @@ public sealed class TraceIngest
             redactions += normalized[i].Redactions;
         }
 
-        var outcome = await _writer.EnqueueAsync(caller.ProjectId, normalized, cancellationToken);
+        var outcome = await _writer.EnqueueAsync(caller.ProjectId, caller.KeyId, normalized, cancellationToken);
         if (outcome.RefusedTraceFull > 0)
         {
             rejected += outcome.RefusedTraceFull;

@@ -6,9 +6,12 @@ using Rein.Core.Traces;
 namespace Rein.Server.Traces;
 
 /// <summary>The queue was full, the server is stopping, or the commit did not finish in time: the exporter should retry.</summary>
-public sealed class TraceIngestUnavailableException(string message, TimeSpan retryAfter) : Exception(message)
+public sealed class TraceIngestUnavailableException(string message, TimeSpan retryAfter, bool overShare = false) : Exception(message)
 {
     public TimeSpan RetryAfter { get; } = retryAfter;
+
+    /// <summary>The key or its project holds its share of the queue (429); others are still taken in.</summary>
+    public bool OverShare { get; } = overShare;
 }
 
 /// <summary>
@@ -19,36 +22,47 @@ public sealed class TraceIngestUnavailableException(string message, TimeSpan ret
 /// </summary>
 internal sealed class TraceWriter(TraceStore store, TracesOptions options, TimeProvider time, ILogger<TraceWriter> logger) : IHostedService
 {
-    private sealed record Pending(SpanBatch Batch, TaskCompletionSource<BatchOutcome> Done);
+    private sealed record Pending(SpanBatch Batch, string KeyId, TaskCompletionSource<BatchOutcome> Done);
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private int _queuedSpans;
+
+    private readonly FairShare _share = new(new ShareLimits(
+        "spans waiting", options.QueueCapacity, "Traces:QueueCapacity", options.MaxQueuedSpansPerProject, "Traces:MaxQueuedSpansPerProject", options.MaxQueuedSpansPerKey, "Traces:MaxQueuedSpansPerKey"));
+
     private Task? _loop;
 
     /// <summary>Spans accepted and not yet committed.</summary>
-    public int QueuedSpans => Volatile.Read(ref _queuedSpans);
+    public int QueuedSpans => _share.InUse;
 
-    public Task<BatchOutcome> EnqueueAsync(string projectId, IReadOnlyList<Span> spans, CancellationToken cancellationToken)
+    /// <param name="projectId">The project the spans go to.</param>
+    /// <param name="keyId">The key that sent them, whose share of the queue they take.</param>
+    /// <param name="spans">The normalised spans.</param>
+    /// <param name="cancellationToken">The request's token.</param>
+    public Task<BatchOutcome> EnqueueAsync(string projectId, string keyId, IReadOnlyList<Span> spans, CancellationToken cancellationToken)
     {
         if (spans.Count == 0)
         {
             return Task.FromResult(default(BatchOutcome));
         }
 
-        var queued = Interlocked.Add(ref _queuedSpans, spans.Count);
-        // A request larger than the whole queue is still let in when the queue is empty, or it could never be stored.
-        if (queued > options.QueueCapacity && queued != spans.Count)
+        // A request larger than the whole queue (or a share) is still let in when it is empty, or it could never be stored.
+        if (_share.TryAcquire(projectId, keyId, spans.Count) is { } refused)
         {
-            Interlocked.Add(ref _queuedSpans, -spans.Count);
-            Log.TraceQueueFull(logger, queued - spans.Count, options.QueueCapacity, spans.Count, projectId);
+            if (refused.OverShare)
+            {
+                Log.TraceOverShare(logger, spans.Count, keyId, projectId, refused.Bound);
+                throw new TraceIngestUnavailableException($"{refused.Message}; retry later", TimeSpan.FromSeconds(1), overShare: true);
+            }
+
+            Log.TraceQueueFull(logger, _share.InUse, options.QueueCapacity, spans.Count, projectId);
             throw new TraceIngestUnavailableException(
                 $"the ingest queue is full ({options.QueueCapacity} spans waiting to be written); retry later", TimeSpan.FromSeconds(1));
         }
 
-        var pending = new Pending(new SpanBatch(projectId, spans), new TaskCompletionSource<BatchOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(new SpanBatch(projectId, spans), keyId, new TaskCompletionSource<BatchOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
-            Interlocked.Add(ref _queuedSpans, -spans.Count);
+            Release(pending);
             throw new TraceIngestUnavailableException("the server is shutting down; retry against another replica or later", TimeSpan.FromSeconds(5));
         }
 
@@ -97,9 +111,11 @@ internal sealed class TraceWriter(TraceStore store, TracesOptions options, TimeP
             }
 
             await WriteAsync(group, spans);
-            Interlocked.Add(ref _queuedSpans, -spans);
+            group.ForEach(Release);
         }
     }
+
+    private void Release(Pending pending) => _share.Release(pending.Batch.ProjectId, pending.KeyId, pending.Batch.Spans.Count);
 
     private async Task WriteAsync(List<Pending> group, int spans)
     {

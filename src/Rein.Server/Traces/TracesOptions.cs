@@ -37,6 +37,13 @@ public sealed class TracesOptions : IReinSettings
     /// <summary>Spans accepted but not yet committed. When full, exporters are told 503 with Retry-After and retry.</summary>
     public int QueueCapacity { get; set; } = 100_000;
 
+    /// <summary>Spans of one project waiting at most; beyond it that project's exporters are told 429 with Retry-After
+    /// (and retry) while other projects are still taken in. A quarter of <see cref="QueueCapacity"/>.</summary>
+    public int MaxQueuedSpansPerProject { get; set; } = 25_000;
+
+    /// <summary>Spans of one key waiting at most, so one noisy exporter cannot take its project's share.</summary>
+    public int MaxQueuedSpansPerKey { get; set; } = 10_000;
+
     /// <summary>Spans the writer commits in one transaction: large enough to amortise the commit, small enough to keep
     /// a write lock short.</summary>
     public int MaxSpansPerTransaction { get; set; } = 4_000;
@@ -78,6 +85,8 @@ public sealed class TracesOptions : IReinSettings
             (nameof(MaxEventsPerSpan), MaxEventsPerSpan, 0, 10_000),
             (nameof(MaxAttributesPerEvent), MaxAttributesPerEvent, 0, 10_000),
             (nameof(QueueCapacity), QueueCapacity, 1, 10_000_000),
+            (nameof(MaxQueuedSpansPerProject), MaxQueuedSpansPerProject, 1, QueueCapacity),
+            (nameof(MaxQueuedSpansPerKey), MaxQueuedSpansPerKey, 1, MaxQueuedSpansPerProject),
             (nameof(MaxSpansPerTransaction), MaxSpansPerTransaction, 1, 100_000),
             (nameof(RetentionDays), RetentionDays, 1, MaxRetentionDays),
             (nameof(RetentionBatchSize), RetentionBatchSize, 1, 100_000),

@@ -393,21 +393,48 @@ public abstract partial class TraceStoreTests : StorageTestBase
         var writer = new TraceWriter(new TraceStore(H.Database), Options, H.Time, NullLogger<TraceWriter>.Instance);
         var normalizer = TracesRegistration.CreateNormalizer(Options);
         var trace = NewTraceId();
-        var first = writer.EnqueueAsync(H.Admin.ProjectId, [normalizer.Normalize(Root(trace), true), normalizer.Normalize(Chat(trace, 1, 0, 1, 1, 1), true)], Ct);
+        var first = writer.EnqueueAsync(H.Admin.ProjectId, H.Admin.KeyId, [normalizer.Normalize(Root(trace), true), normalizer.Normalize(Chat(trace, 1, 0, 1, 1, 1), true)], Ct);
 
         var full = await Assert.ThrowsAsync<TraceIngestUnavailableException>(() =>
-            writer.EnqueueAsync(H.Admin.ProjectId, [normalizer.Normalize(Tool(trace, 2, 0, 2, "a"), true), normalizer.Normalize(Tool(trace, 3, 0, 3, "b"), true)], Ct));
+            writer.EnqueueAsync(H.Admin.ProjectId, H.Admin.KeyId, [normalizer.Normalize(Tool(trace, 2, 0, 2, "a"), true), normalizer.Normalize(Tool(trace, 3, 0, 3, "b"), true)], Ct));
         await writer.StartAsync(Ct);
         var stored = await first;
         await writer.StopAsync(Ct);
         var afterStop = await Assert.ThrowsAsync<TraceIngestUnavailableException>(() =>
-            writer.EnqueueAsync(H.Admin.ProjectId, [normalizer.Normalize(Tool(trace, 4, 0, 4, "c"), true)], Ct));
+            writer.EnqueueAsync(H.Admin.ProjectId, H.Admin.KeyId, [normalizer.Normalize(Tool(trace, 4, 0, 4, "c"), true)], Ct));
 
         Assert.Equal(TimeSpan.FromSeconds(1), full.RetryAfter);
         Assert.Contains("queue is full", full.Message, StringComparison.Ordinal);
         Assert.Equal(2, stored.Stored);
         Assert.Contains("shutting down", afterStop.Message, StringComparison.Ordinal);
         Assert.Equal(0, writer.QueuedSpans);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_OverAKeysOrProjectsShare_IsRefusedAsOverShare_WhileAQuietProjectIsQueued()
+    {
+        Options.QueueCapacity = 100;
+        Options.MaxQueuedSpansPerProject = 3;
+        Options.MaxQueuedSpansPerKey = 2;
+        // A writer that is not started yet: what is queued stays queued.
+        var writer = new TraceWriter(new TraceStore(H.Database), Options, H.Time, NullLogger<TraceWriter>.Instance);
+        var normalizer = TracesRegistration.CreateNormalizer(Options);
+        var trace = NewTraceId();
+        Span One(int i) => normalizer.Normalize(Tool(trace, i, 0, i, "t" + i), true);
+        var waiting = new[] { writer.EnqueueAsync("noisy", "k1", [One(1), One(2)], Ct), writer.EnqueueAsync("noisy", "k2", [One(3)], Ct) };
+
+        var overKey = await Assert.ThrowsAsync<TraceIngestUnavailableException>(() => writer.EnqueueAsync("noisy", "k1", [One(4)], Ct));
+        var overProject = await Assert.ThrowsAsync<TraceIngestUnavailableException>(() => writer.EnqueueAsync("noisy", "k3", [One(5)], Ct));
+        var quiet = writer.EnqueueAsync(H.Admin.ProjectId, H.Admin.KeyId, [One(6), One(7)], Ct);
+
+        Assert.True(overKey.OverShare);
+        Assert.Contains("Traces:MaxQueuedSpansPerKey", overKey.Message, StringComparison.Ordinal);
+        Assert.True(overProject.OverShare);
+        Assert.Contains("Traces:MaxQueuedSpansPerProject", overProject.Message, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(1), overKey.RetryAfter);
+        Assert.False(quiet.IsCompleted);
+        Assert.All(waiting, w => Assert.False(w.IsCompleted));
+        Assert.Equal(5, writer.QueuedSpans);
     }
 
     [Fact]
