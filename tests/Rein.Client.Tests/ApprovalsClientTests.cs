@@ -48,7 +48,7 @@ public sealed class ApprovalsFixture : IAsyncLifetime
     {
         await _rein.InitializeAsync();
         await _rein.Admin.Policies.PushAsync(Policy, "approvals.yaml", activate: true);
-        var (_, agentKey) = await _rein.Server.CreateKeyAsync("approvals-agent", KeyRoles.Agent);
+        var (_, agentKey) = await _rein.Server.CreateKeyAsync("support-bot", KeyRoles.Agent);
         var (_, approverKey) = await _rein.Server.CreateKeyAsync("ann", KeyRoles.Approver);
         _agent = _rein.ClientWith(agentKey);
         _approver = _rein.ClientWith(approverKey);

@@ -19,7 +19,7 @@ public sealed class GateFixture : IAsyncLifetime
     {
         await _rein.InitializeAsync();
         Policy = (await _rein.Admin.Policies.PushAsync(PolicyFiles.Refunds("refunds"), "refunds.yaml", activate: true)).Version;
-        var (_, agentKey) = await _rein.Server.CreateKeyAsync("gate-agent", KeyRoles.Agent);
+        var (_, agentKey) = await _rein.Server.CreateKeyAsync("support-bot", KeyRoles.Agent);
         _agent = _rein.ClientWith(agentKey);
     }
 

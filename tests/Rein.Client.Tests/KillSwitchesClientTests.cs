@@ -36,8 +36,8 @@ public sealed class KillSwitchesClientTests(ReinServerFixture rein) : IClassFixt
         var tool = NewTarget("one");
         await KillSwitches.AddAsync(KillSwitchScopes.Tool, tool, agent: "bot-a", cancellationToken: Ct);
 
-        var a = await rein.Admin.Gate.DecideAsync(new GateRequest { Agent = "bot-a", Tool = tool }, Ct);
-        var b = await rein.Admin.Gate.DecideAsync(new GateRequest { Agent = "bot-b", Tool = tool }, Ct);
+        var a = await rein.Admin.Gate.DecideAsync(new GateRequest { ActAs = "bot-a", Tool = tool }, Ct);
+        var b = await rein.Admin.Gate.DecideAsync(new GateRequest { ActAs = "bot-b", Tool = tool }, Ct);
 
         Assert.Equal(GateEffect.Deny, a.Effect);
         Assert.Equal("kill.tool", Assert.Single(a.Reasons).Rule);
@@ -53,8 +53,8 @@ public sealed class KillSwitchesClientTests(ReinServerFixture rein) : IClassFixt
         var target = NewTarget(scope);
         await KillSwitches.AddAsync(scope, target, cancellationToken: Ct);
         var request = scope == KillSwitchScopes.Agent
-            ? new GateRequest { Agent = target, Tool = "anything" }
-            : new GateRequest { Agent = "bot", Release = target, Tool = "anything" };
+            ? new GateRequest { ActAs = target, Tool = "anything" }
+            : new GateRequest { ActAs = "bot", Release = target, Tool = "anything" };
 
         var decision = await rein.Admin.Gate.DecideAsync(request, Ct);
 

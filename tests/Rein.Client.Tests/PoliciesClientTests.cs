@@ -196,7 +196,7 @@ public sealed class PoliciesClientTests(ReinServerFixture rein) : IClassFixture<
         await Policies.PushAsync(PolicyFiles.Refunds(name, agents: agent), activate: true, cancellationToken: Ct);
         foreach (var amount in new[] { 20, 80, 500 })
         {
-            await rein.Admin.Gate.DecideAsync(new GateRequest { Agent = agent, Tool = "refund", Args = new() { ["amount"] = amount } }, Ct);
+            await rein.Admin.Gate.DecideAsync(new GateRequest { ActAs = agent, Tool = "refund", Args = new() { ["amount"] = amount } }, Ct);
         }
 
         var candidate = await Policies.PushAsync(PolicyFiles.Refunds(name, agents: agent, approvalAbove: 100), cancellationToken: Ct);

@@ -30,7 +30,7 @@ public sealed class RunsClientFixture : IAsyncLifetime
         var second = Second.Root("support", status: 2, message: "gave up", release: "v1", session: "chat-1", user: "u-1");
         Second.Tool(second, "refund", status: 2, message: "card declined");
 
-        var (_, agentKey) = await _rein.Server.CreateKeyAsync("client-agent", KeyRoles.Agent);
+        var (_, agentKey) = await _rein.Server.CreateKeyAsync("support", KeyRoles.Agent);
         using var agent = _rein.Server.CreateClient(agentKey);
         using var admin = _rein.Server.CreateClient();
         await First.SendAsync(agent);

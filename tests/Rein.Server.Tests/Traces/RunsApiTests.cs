@@ -42,7 +42,9 @@ public sealed class RunsApiFixture : IAsyncLifetime
         _host = await TestHost.StartAsync();
         using var admin = _host.Client(_host.AdminKey);
         ViewerKey = await CreateKeyAsync(admin, "viewer");
-        AgentKey = await CreateKeyAsync(admin, "agent");
+        // An agent key's agent is its name: each agent sends its own traces with its own key.
+        AgentKey = await CreateKeyAsync(admin, "agent", "support");
+        var billingKey = await CreateKeyAsync(admin, "agent", "billing");
         var project = await (await admin.PostAsJsonAsync("/api/v1/projects", new { id = "elsewhere" })).Content.ReadFromJsonAsync<JsonElement>();
         OtherProjectKey = project.GetProperty("apiKey").GetString()!;
 
@@ -68,11 +70,17 @@ public sealed class RunsApiFixture : IAsyncLifetime
         var d = D.Root("billing", release: "v3", session: "s-2", user: "u-3", outcome: "escalated");
         D.Chat(d, input: 10_000, output: 1_000);
 
-        using var agent = _host.Client(AgentKey);
+        using var support = _host.Client(AgentKey);
+        using var billing = _host.Client(billingKey);
         using var viewer = _host.Client(ViewerKey);
-        foreach (var trace in new[] { A, B, C, D })
+        foreach (var trace in new[] { A, B })
         {
-            await trace.SendAsync(agent);
+            await trace.SendAsync(support);
+        }
+
+        foreach (var trace in new[] { C, D })
+        {
+            await trace.SendAsync(billing);
         }
 
         await A.WaitForRunAsync(viewer, "success");
@@ -91,9 +99,9 @@ public sealed class RunsApiFixture : IAsyncLifetime
 
     public static string Time(DateTimeOffset at) => Uri.EscapeDataString(at.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
 
-    private static async Task<string> CreateKeyAsync(HttpClient admin, string role)
+    private static async Task<string> CreateKeyAsync(HttpClient admin, string role, string? name = null)
     {
-        var created = await (await admin.PostAsJsonAsync("/api/v1/keys", new { name = role, role })).Content.ReadFromJsonAsync<JsonElement>();
+        var created = await (await admin.PostAsJsonAsync("/api/v1/keys", new { name = name ?? role, role })).Content.ReadFromJsonAsync<JsonElement>();
         return created.GetProperty("apiKey").GetString()!;
     }
 }
