@@ -31,6 +31,16 @@ internal static partial class Log
     [LoggerMessage(2002, LogLevel.Information, "Database schema is at version {Version} on {DatabaseKind} {DatabaseLocation}")]
     public static partial void SchemaReady(ILogger logger, int version, string databaseKind, string databaseLocation);
 
+    // Storage outages (2010-2029): one line when an outage starts and one when it ends, never one per request.
+    [LoggerMessage(2010, LogLevel.Error, "Storage unavailable: {DatabaseKind} {DatabaseLocation}: {Reason} ({ExceptionType}: {ExceptionMessage}); requests are answered 503 with Retry-After and the gate denies (gate.unavailable) until a write succeeds again")]
+    public static partial void StorageUnavailable(ILogger logger, string databaseKind, string databaseLocation, string reason, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(2011, LogLevel.Information, "Storage available again: {DatabaseKind} {DatabaseLocation} after {Duration}")]
+    public static partial void StorageAvailable(ILogger logger, string databaseKind, string databaseLocation, TimeSpan duration);
+
+    [LoggerMessage(2012, LogLevel.Debug, "{Method} {Path} answered 503: storage unavailable ({Reason})")]
+    public static partial void StorageUnavailableRequest(ILogger logger, string method, string path, string reason);
+
     // Identity
     [LoggerMessage(3001, LogLevel.Warning, "First start: created project '{ProjectId}' and admin key {KeyId}; the key is in {KeyFile}")]
     public static partial void Bootstrapped(ILogger logger, string projectId, string keyId, string keyFile);

@@ -24,7 +24,11 @@ internal sealed class ApprovalExpiry(ApprovalService approvals, ApprovalsOptions
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    Log.ApprovalExpiryFailed(logger, options.ExpiryInterval, e);
+                    // A storage outage is logged once, when it begins (event 2010), not on every pass.
+                    if (Storage.StorageFailure.Classify(e) is null)
+                    {
+                        Log.ApprovalExpiryFailed(logger, options.ExpiryInterval, e);
+                    }
                 }
             }
         }

@@ -51,7 +51,11 @@ internal sealed class PostgresApprovalListener(ReinDatabase database, ApprovalWa
             catch (Exception e)
             {
                 // Whatever broke the connection, waiters still re-read on their own; listening resumes after a pause.
-                Log.ApprovalListenerFailed(logger, options.NotifyPollInterval, e);
+                // A storage outage is logged once, when it begins (event 2010), not on every pass.
+                if (Storage.StorageFailure.Classify(e) is null)
+                {
+                    Log.ApprovalListenerFailed(logger, options.NotifyPollInterval, e);
+                }
                 waiters.SignalAll();
                 try
                 {

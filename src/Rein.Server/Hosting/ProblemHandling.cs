@@ -3,14 +3,17 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Rein.Server.Storage;
 
 namespace Rein.Server;
 
 /// <summary>
 /// Turns every exception that reaches the top into problem details. A client's mistake (<see cref="ReinProblemException"/>,
-/// a body that does not parse, a body too large) gets its own 4xx and a message naming the field; anything else is
-/// a 500 that says only the request id, and is logged with the exception.
+/// a body that does not parse, a body too large) gets its own 4xx and a message naming the field; storage that is down
+/// (<see cref="StorageFailure"/>) a 503 with Retry-After, logged once per outage; anything else is a 500 that says only
+/// the request id, and is logged with the exception.
 /// </summary>
 internal sealed partial class ReinExceptionHandler(IProblemDetailsService problems, ILogger<ReinExceptionHandler> logger) : IExceptionHandler
 {
@@ -19,6 +22,13 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
         if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
         {
             // The client went away; there is no one to answer.
+            return true;
+        }
+
+        if (httpContext.RequestServices.GetRequiredService<ReinDatabase>() is var database &&
+            database.Health.Failed(exception, database.KindName, database.Location) is { } outage)
+        {
+            await AnswerUnavailableAsync(httpContext, exception, outage);
             return true;
         }
 
@@ -61,6 +71,33 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
             HttpContext = httpContext,
             Exception = exception,
             ProblemDetails = problem,
+        });
+    }
+
+    /// <summary>Storage is down: 503 with Retry-After, as problem details unless the endpoint answers in its own terms
+    /// (<see cref="StorageUnavailableAnswer"/>). The outage was logged once when it began; a request adds a debug line only.</summary>
+    private async Task AnswerUnavailableAsync(HttpContext http, Exception exception, StorageUnavailable outage)
+    {
+        Log.StorageUnavailableRequest(logger, http.Request.Method, http.Request.Path, outage.Reason);
+        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        http.Response.Headers.RetryAfter = outage.RetryAfterSeconds;
+        var endpoint = http.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? http.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<StorageUnavailableAnswer>() is { } answer)
+        {
+            await answer.WriteAsync(http, outage);
+            return;
+        }
+
+        await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Service unavailable",
+                Detail = $"storage is unavailable: {outage.Reason}; retry in {outage.RetryAfterSeconds} s",
+            },
         });
     }
 
@@ -141,6 +178,13 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
     [GeneratedRegex("The JSON property '([^']*)' could not be mapped")]
     private static partial Regex UnmappedProperty();
 
+}
+
+/// <summary>Endpoint metadata: how an endpoint answers when storage is down, for clients that expect its own kind of
+/// answer (the gate a deny decision, OTLP a google.rpc.Status). Status 503 and Retry-After are already set.</summary>
+internal sealed class StorageUnavailableAnswer(Func<HttpContext, StorageUnavailable, Task> write)
+{
+    public Task WriteAsync(HttpContext http, StorageUnavailable outage) => write(http, outage);
 }
 
 /// <summary>Request id on every response (and, through the hosting log scope, on every log line), plus the

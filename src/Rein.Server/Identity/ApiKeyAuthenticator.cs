@@ -44,7 +44,15 @@ public sealed class ApiKeyAuthenticator(ReinDatabase database, TimeProvider time
 
         if (stored.Key.LastUsedAt is not { } last || now - last >= options.LastUsedResolution)
         {
-            await IdentityStore.TouchKeyAsync(connection, stored.Key.Id, now);
+            try
+            {
+                await IdentityStore.TouchKeyAsync(connection, stored.Key.Id, now);
+            }
+            catch (Exception e) when (database.Health.Failed(e, database.KindName, database.Location) is not null)
+            {
+                // The key was read and checked; only its last-used time could not be written (a full disk, a read-only
+                // file). The request goes on, and whatever it writes answers for storage itself.
+            }
         }
 
         return new KeyCheck(new Caller(stored.Key.Id, stored.Key.Name, stored.Key.ProjectId, stored.Key.Role), null);

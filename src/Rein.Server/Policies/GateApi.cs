@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Rein.Core.Policies;
 using Rein.Server.Identity;
 
@@ -28,6 +29,7 @@ public static class GateApi
             var call = ToCall(body, AgentIdentity.Resolve(caller, body.Agent, body.ActAs), http.Request.Headers["traceparent"].ToString());
             return TypedResults.Ok(await gate.DecideAsync(caller, call, cancellationToken));
         }).WithTags("Gate").RequireAuthorization(Permissions.Act).Accepts<GateRequestBody>("application/json")
+            .WithMetadata(new StorageUnavailableAnswer(DenyUnavailableAsync))
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         var decisions = api.MapGroup("/decisions").WithTags("Gate").RequireAuthorization(Permissions.Read);
@@ -85,6 +87,15 @@ public static class GateApi
             .WithTags("Policies").RequireAuthorization(Permissions.Administer)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
+    }
+
+    /// <summary>Storage down before the gate could decide (the key lookup itself failed): the documented answer, deny
+    /// with reason gate.unavailable, rather than an error an agent might read as permission.</summary>
+    private static Task DenyUnavailableAsync(HttpContext http, Storage.StorageUnavailable outage)
+    {
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        var json = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        return http.Response.WriteAsJsonAsync(GateService.Unavailable($"storage is unavailable ({outage.Reason})", ""), json, http.RequestAborted);
     }
 
     private static GateCall ToCall(GateRequestBody body, ActingAgent agent, string? traceparentHeader)

@@ -132,6 +132,17 @@ internal sealed class GateWriter(
         {
             result = await database.WriteAsync((c, t) => DecideAllAsync(c, t, group), CancellationToken.None);
         }
+        catch (Exception e) when (Storage.StorageFailure.Classify(e) is { } outage)
+        {
+            // Storage is down (logged once, when the outage began): every call waiting is denied (fail closed), none is
+            // decided on its own, and no stack trace is logged per group.
+            foreach (var pending in group)
+            {
+                pending.Done.TrySetException(new GateUnavailableException($"storage is unavailable ({outage.Reason})", outage.RetryAfter));
+            }
+
+            return;
+        }
         catch (Exception e) when (group.Count > 1)
         {
             // One bad request must not fail the others it shared a transaction with: decide each on its own.

@@ -33,34 +33,69 @@ public abstract class ReinDatabase : IAsyncDisposable
 
     public abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>Whether storage serves, as this server's writes find it; every write through <see cref="WriteAsync{T}"/>
+    /// reports to it.</summary>
+    public StorageHealth Health { get; }
+
+    protected ReinDatabase() => Health = new StorageHealth(DropIdleConnections);
+
+    /// <summary>Called on every storage outage: pooled connections that outlived a database restart would otherwise
+    /// fail the first requests after it comes back.</summary>
+    protected virtual void DropIdleConnections()
+    {
+    }
+
     public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        await using var connection = await OpenAsync(cancellationToken);
-        return await work(connection);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            return await work(connection);
+        }
+        catch (Exception e)
+        {
+            Health.Failed(e, KindName, Location);
+            throw;
+        }
     }
 
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            using var turn = await TakeWriteTurnAsync(cancellationToken);
-            await using var connection = await OpenAsync(cancellationToken);
-            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                var result = await work(connection, transaction);
-                await transaction.CommitAsync(cancellationToken);
-                return result;
-            }
-            catch (Exception e) when (attempt < MaxWriteAttempts && IsRetryable(e))
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken);
+                using var turn = await TakeWriteTurnAsync(cancellationToken);
+                await using var connection = await OpenAsync(cancellationToken);
+                await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+                try
+                {
+                    var result = await work(connection, transaction);
+                    await transaction.CommitAsync(cancellationToken);
+                    Health.Succeeded(KindName, Location);
+                    return result;
+                }
+                catch (Exception e) when (attempt < MaxWriteAttempts && IsRetryable(e))
+                {
+                    await transaction.RollbackAsync(CancellationToken.None);
+                    await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken);
+                }
             }
         }
+        catch (Exception e)
+        {
+            Health.Failed(e, KindName, Location);
+            throw;
+        }
     }
+
+    /// <summary>A write that changes nothing but must reach the disk (or the server's WAL): whether writes succeed now.</summary>
+    /// <exception cref="System.Data.Common.DbException">They do not.</exception>
+    public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
+        WriteAsync((c, t) => Dapper.SqlMapper.ExecuteAsync(c,
+            "UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)", transaction: t), cancellationToken);
 
     public Task WriteAsync(Func<DbConnection, DbTransaction, Task> work, CancellationToken cancellationToken) =>
         WriteAsync<bool>(async (c, t) =>

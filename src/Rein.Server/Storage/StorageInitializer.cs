@@ -6,10 +6,13 @@ namespace Rein.Server.Storage;
 
 /// <summary>Runs before the server accepts requests: migrates the schema, then bootstraps an empty database.
 /// A failure here stops the start.</summary>
-internal sealed class StorageInitializer(ReinDatabase database, Migrator migrator, Bootstrapper bootstrapper, ILogger<StorageInitializer> logger) : IHostedService
+internal sealed class StorageInitializer(
+    ReinDatabase database, Migrator migrator, Bootstrapper bootstrapper, TimeProvider time, ILogger<StorageInitializer> logger, ILogger<StorageHealth> healthLogger)
+    : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        database.Health.Attach(healthLogger, time);
         try
         {
             if (database is SqliteReinDatabase sqlite)

@@ -28,9 +28,15 @@ public static class OtlpApi
             .Produces(StatusCodes.Status400BadRequest)
             .Produces(StatusCodes.Status413PayloadTooLarge)
             .Produces(StatusCodes.Status415UnsupportedMediaType)
-            .Produces(StatusCodes.Status503ServiceUnavailable);
+            .Produces(StatusCodes.Status503ServiceUnavailable)
+            // OTLP/HTTP: 503 is retryable and the exporter honours Retry-After; a 500 would make it drop the spans.
+            .WithMetadata(new StorageUnavailableAnswer((http, outage) =>
+                FailAsync(http, StatusCodes.Status503ServiceUnavailable, IsJson(http.Request.ContentType), $"storage is unavailable ({outage.Reason}); retry later")));
         return app;
     }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var mediaType) && mediaType.MediaType.Equals(JsonType, StringComparison.OrdinalIgnoreCase);
 
     private static async Task ExportAsync(HttpContext http, TraceIngest ingest, TracesOptions options, CancellationToken cancellationToken)
     {

@@ -20,7 +20,11 @@ internal sealed class TraceRetention(TraceStore store, TracesOptions options, Ti
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                Log.TraceRetentionFailed(logger, options.RetentionInterval, e);
+                // A storage outage is logged once, when it begins (event 2010), not on every pass.
+                if (Storage.StorageFailure.Classify(e) is null)
+                {
+                    Log.TraceRetentionFailed(logger, options.RetentionInterval, e);
+                }
             }
         }
         while (await NextTickAsync(timer, stoppingToken));

@@ -127,6 +127,15 @@ internal sealed class TraceWriter(TraceStore store, TracesOptions options, TimeP
                 group[i].Done.TrySetResult(outcomes[i]);
             }
         }
+        catch (Exception e) when (Storage.StorageFailure.Classify(e) is { } outage)
+        {
+            // Storage is down (logged once, when the outage began): every request is answered 503 to retry, none is
+            // written on its own, and no stack trace is logged per batch.
+            foreach (var pending in group)
+            {
+                pending.Done.TrySetException(new TraceIngestUnavailableException($"storage is unavailable ({outage.Reason}); retry later", outage.RetryAfter));
+            }
+        }
         catch (Exception e) when (group.Count > 1)
         {
             // One bad batch must not fail the others it shared a transaction with: write each on its own.

@@ -95,7 +95,11 @@ public sealed class WebhookDispatcher : IHostedService, IDisposable
                 }
                 catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
-                    Log.ApprovalWebhookPassFailed(_logger, _options.PollInterval, e);
+                    // A storage outage is logged once, when it begins (event 2010), not on every pass.
+                    if (Storage.StorageFailure.Classify(e) is null)
+                    {
+                        Log.ApprovalWebhookPassFailed(_logger, _options.PollInterval, e);
+                    }
                 }
             }
             while (await timer.WaitForNextTickAsync(stopping));
