@@ -56,12 +56,20 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
             }
         }
 
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        if (await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
             ProblemDetails = problem,
-        });
+        }))
+        {
+            return true;
+        }
+
+        // A client that accepts no JSON (a browser's Accept: text/html on an API address) still gets the problem, as
+        // problem+json, not a 500 for having asked in the wrong format.
+        await TypedResults.Problem(problem).ExecuteAsync(httpContext);
+        return true;
     }
 
     internal static string TitleOf(int status) => status switch
