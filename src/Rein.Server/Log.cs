@@ -187,6 +187,12 @@ internal static partial class Log
     [LoggerMessage(9007, LogLevel.Warning, "Tool server '{Server}' of project {ProjectId} failed: {Error}")]
     public static partial void GatewayUpstreamFailed(ILogger logger, string server, string projectId, string error);
 
+    [LoggerMessage(9080, LogLevel.Debug, "Tool server '{Server}' of project {ProjectId} still failing: {Error}")]
+    public static partial void GatewayUpstreamStillFailing(ILogger logger, string server, string projectId, string error);
+
+    [LoggerMessage(9081, LogLevel.Debug, "Tool server '{Server}' of project {ProjectId}: the failure in detail")]
+    public static partial void GatewayUpstreamFailureDetail(ILogger logger, string server, string projectId, Exception exception);
+
     [LoggerMessage(9008, LogLevel.Information, "MCP session {SessionId} opened for agent '{Agent}' of project {ProjectId}")]
     public static partial void GatewaySessionOpened(ILogger logger, string sessionId, string agent, string projectId);
 

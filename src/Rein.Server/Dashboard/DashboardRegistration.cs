@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Rein.Server.Identity;
@@ -32,6 +34,7 @@ public static class DashboardRegistration
                 pages.RootDirectory = "/Dashboard/Pages";
                 pages.Conventions.AuthorizeFolder("/", PolicyPrefix + Permissions.Read);
                 pages.Conventions.AllowAnonymousToPage("/SignIn");
+                pages.Conventions.AllowAnonymousToPage("/NotFound");
                 pages.Conventions.AuthorizePage("/Keys", PolicyPrefix + Permissions.Administer);
                 pages.Conventions.ConfigureFilter(new PageHandlerFilter());
             })
@@ -73,6 +76,45 @@ public static class DashboardRegistration
         });
         return rein;
     }
+
+    /// <summary>
+    /// Error statuses without a body (a page's <c>NotFound()</c>, an address nothing answers) as the dashboard's own
+    /// page for a browser, with the layout and a way back, and as problem details for everything else (the API, OTLP,
+    /// MCP and any client that does not ask for HTML).
+    /// </summary>
+    public static IApplicationBuilder UseDashboardStatusPages(this IApplicationBuilder app)
+    {
+        // Re-execution must be on the main pipeline: a branch has no routing to find the page with.
+        app.UseStatusCodePagesWithReExecute("/not-found");
+        app.Use((http, next) =>
+        {
+            if (!IsDashboardRequest(http) && http.Features.Get<IStatusCodePagesFeature>() is { } dashboardPages)
+            {
+                dashboardPages.Enabled = false;
+            }
+
+            return next(http);
+        });
+        return app.UseWhen(http => !IsDashboardRequest(http), other => other.UseStatusCodePages());
+    }
+
+    /// <summary>A request for a dashboard page, or a browser's request for an address nothing answers outside the
+    /// machine-facing paths.</summary>
+    public static bool IsDashboardRequest(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (http.GetEndpoint() is { } endpoint)
+        {
+            return endpoint.Metadata.GetMetadata<PageActionDescriptor>() is not null;
+        }
+
+        var path = http.Request.Path;
+        return HttpMethods.IsGet(http.Request.Method)
+            && http.Request.Headers.Accept.Any(a => a?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true)
+            && !MachinePaths.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static readonly string[] MachinePaths = ["/api", "/v1", "/mcp", "/openapi", "/metrics", "/healthz", "/readyz", "/assets"];
 
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {

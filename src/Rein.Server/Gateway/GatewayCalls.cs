@@ -96,6 +96,11 @@ internal sealed class GatewayCalls(
     {
         var specs = (await servers.UpstreamsAsync(projectId, cancellationToken)).Where(s => server is null || s.Name == server).ToList();
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (server is not null && specs.Count == 0)
+        {
+            errors[server] = $"the project has no enabled tool server '{server}'";
+        }
+
         foreach (var spec in specs)
         {
             try

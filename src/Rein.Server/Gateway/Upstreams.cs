@@ -34,7 +34,7 @@ internal sealed class Upstream : IAsyncDisposable
     /// nothing else is inherited (Rein's own settings, such as a database connection string, stay Rein's).</summary>
     private static readonly string[] InheritedVariables = ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TMP", "TEMP", "SystemRoot", "ComSpec", "PATHEXT", "APPDATA", "LOCALAPPDATA", "USERPROFILE"];
 
-    private readonly ILoggerFactory _loggers;
+    private readonly ILoggerFactory _sdkLoggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _connect = new(1, 1);
@@ -42,11 +42,15 @@ internal sealed class Upstream : IAsyncDisposable
     private (IReadOnlyList<Tool> Tools, DateTimeOffset At)? _tools;
     private bool _disposed;
 
+    /// <summary>The failure last logged as a warning; the same failure again is logged at Debug only, until a request
+    /// succeeds. Sessions and refreshes that meet a server that is down would otherwise log it once each.</summary>
+    private string? _loggedFailure;
+
     public Upstream(UpstreamSpec spec, GatewayOptions options, TimeProvider time, ILoggerFactory loggers)
     {
         Spec = spec;
         _time = time;
-        _loggers = loggers;
+        _sdkLoggers = new DebugLevelLoggerFactory(loggers);
         _logger = loggers.CreateLogger<Upstream>();
         Breaker = new CircuitBreaker(options.BreakerThreshold, options.BreakerCoolDown, time);
     }
@@ -106,6 +110,7 @@ internal sealed class Upstream : IAsyncDisposable
             var client = await ClientAsync(timeout.Token);
             var result = await work(client, timeout.Token);
             Breaker.Success();
+            _loggedFailure = null;
             return result;
         }
         catch (McpProtocolException e) when (_client is { } c && !c.Completion.IsCompleted)
@@ -133,7 +138,21 @@ internal sealed class Upstream : IAsyncDisposable
         Breaker.Failure();
         LastError = error;
         LastErrorAt = _time.GetUtcNow();
-        Log.GatewayUpstreamFailed(_logger, Spec.Name, Spec.ProjectId, error);
+        if (_loggedFailure != error)
+        {
+            _loggedFailure = error;
+            Log.GatewayUpstreamFailed(_logger, Spec.Name, Spec.ProjectId, error);
+        }
+        else
+        {
+            Log.GatewayUpstreamStillFailing(_logger, Spec.Name, Spec.ProjectId, error);
+        }
+
+        if (inner is not null)
+        {
+            Log.GatewayUpstreamFailureDetail(_logger, Spec.Name, Spec.ProjectId, inner);
+        }
+
         return new UpstreamException($"server '{Spec.Name}': {error}", inner);
     }
 
@@ -178,7 +197,7 @@ internal sealed class Upstream : IAsyncDisposable
                         InheritEnvironmentVariables = false,
                         ShutdownTimeout = TimeSpan.FromSeconds(5),
                     },
-                    _loggers)
+                    _sdkLoggers)
                 : new HttpClientTransport(
                     new HttpClientTransportOptions
                     {
@@ -188,7 +207,7 @@ internal sealed class Upstream : IAsyncDisposable
                         AdditionalHeaders = Spec.Headers.ToDictionary(),
                         ConnectionTimeout = Spec.Timeout,
                     },
-                    _loggers);
+                    _sdkLoggers);
             var client = await McpClient.CreateAsync(
                 transport,
                 new McpClientOptions
@@ -196,7 +215,7 @@ internal sealed class Upstream : IAsyncDisposable
                     ClientInfo = new Implementation { Name = "rein-gateway", Version = ServerInfo.Version },
                     InitializationTimeout = Spec.Timeout,
                 },
-                _loggers,
+                _sdkLoggers,
                 cancellationToken);
             _client = client;
             ConnectedAt = _time.GetUtcNow();
@@ -263,6 +282,42 @@ internal sealed class Upstream : IAsyncDisposable
         {
             _connect.Release();
         }
+    }
+}
+
+/// <summary>
+/// The MCP SDK's own log lines at Debug (Trace stays Trace). The SDK logs a failed connect or request with its
+/// exception and stack trace, once per attempt; the gateway logs each upstream failure itself, in one line with the
+/// reason, once per change (<see cref="Upstream"/>), and the SDK's detail is there for whoever turns Debug on.
+/// </summary>
+internal sealed class DebugLevelLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new DebugLevelLogger(inner.CreateLogger(categoryName));
+
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    // The factory it wraps belongs to the host.
+    public void Dispose()
+    {
+    }
+
+    private sealed class DebugLevelLogger(ILogger inner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && inner.IsEnabled(Lowered(logLevel));
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var lowered = Lowered(logLevel);
+            if (logLevel != LogLevel.None && inner.IsEnabled(lowered))
+            {
+                inner.Log(lowered, eventId, state, exception, formatter);
+            }
+        }
+
+        private static LogLevel Lowered(LogLevel level) => level > LogLevel.Debug ? LogLevel.Debug : level;
     }
 }
 

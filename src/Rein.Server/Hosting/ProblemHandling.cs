@@ -66,12 +66,20 @@ internal sealed partial class ReinExceptionHandler(IProblemDetailsService proble
             }
         }
 
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        if (await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
             ProblemDetails = problem,
-        });
+        }))
+        {
+            return true;
+        }
+
+        // A client that accepts no JSON (a browser's Accept: text/html on an API address) still gets the problem, as
+        // problem+json, not a 500 for having asked in the wrong format.
+        await TypedResults.Problem(problem).ExecuteAsync(httpContext);
+        return true;
     }
 
     /// <summary>Storage is down: 503 with Retry-After, as problem details unless the endpoint answers in its own terms

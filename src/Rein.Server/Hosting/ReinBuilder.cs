@@ -88,14 +88,15 @@ public static class ReinServiceCollectionExtensions
         json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
     }
 
-    /// <summary>Middleware in order: response headers, errors as problem details, authentication.</summary>
+    /// <summary>Middleware in order: response headers, errors as problem details (the dashboard's own page for a
+    /// browser), authentication.</summary>
     public static WebApplication UseRein(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseForwardedHeaders();
         app.Use(ResponseConventions.Apply);
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseDashboardStatusPages();
         app.UseAuthentication();
         app.UseAuthorization();
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -67,6 +67,41 @@ public sealed class ToolsCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_Refresh_AServerThatCannotBeListed_ExitsOneNamingIt_AndTheServerLogsItOnceInOneLine()
+    {
+        Expect.Exit(ExitCodes.Ok, await _rein.RunAsync("tools", "servers", "apply", await ServerFileAsync("broken")));
+
+        var first = await _rein.RunAsync("tools", "list", "--refresh");
+        Expect.Exit(ExitCodes.Failed, first);
+        Assert.Contains("server broken could not be listed", first.StdErr, StringComparison.Ordinal);
+        var again = await _rein.RunAsync("tools", "list", "--refresh", "--upstream", "broken");
+        Expect.Exit(ExitCodes.Failed, again);
+        Assert.Contains("server broken could not be listed", again.StdErr, StringComparison.Ordinal);
+
+        // A server that is not there cannot be listed either.
+        var missing = await _rein.RunAsync("tools", "list", "--refresh", "--upstream", "nope");
+        Expect.Exit(ExitCodes.Failed, missing);
+        Assert.Contains("server nope could not be listed: the project has no enabled tool server 'nope'", missing.StdErr, StringComparison.Ordinal);
+
+        // Another failing server logs after those (the log is one queue), so the first server's lines are all there.
+        Expect.Exit(ExitCodes.Ok, await _rein.RunAsync("tools", "servers", "apply", await ServerFileAsync("marker")));
+        Expect.Exit(ExitCodes.Failed, await _rein.RunAsync("tools", "list", "--refresh", "--upstream", "marker"));
+        await _rein.Server.WaitForOutputAsync("Tool server 'marker' of project default failed");
+        var log = _rein.Server.StdOut;
+        Assert.Single(log.Split('\n'), l => l.Contains("Tool server 'broken'", StringComparison.Ordinal) && l.Contains("failed", StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"(?m)^\s+at \S+", log);
+        Assert.DoesNotContain("Exception", log, StringComparison.Ordinal);
+    }
+
+    /// <summary>A servers file with one stdio server whose program does not exist.</summary>
+    private async Task<string> ServerFileAsync(string name)
+    {
+        var path = _folder.Combine(name + ".yaml");
+        await File.WriteAllTextAsync(path, $"servers:\n  {name}:\n    command: /nonexistent/{name}-mcp-server\n", Ct);
+        return path;
+    }
+
+    [Fact]
     public async Task Servers_Apply_BadFile_IsAUsageErrorNamingTheLine()
     {
         var path = _folder.Combine("bad.yaml");
