@@ -51,7 +51,20 @@ public class SpanNormalizerBenchmarks
     }
 
     // 30 attributes, about 3 KB of message JSON: the shape an OpenAI chat instrumentation sends with content capture on.
-    private static RawSpan ChatSpan(string userText, string assistantText)
+    private static RawSpan ChatSpan(string userText, string assistantText) => new()
+    {
+        TraceId = "0af7651916cd43dd8448eb211c80319c",
+        SpanId = "b7ad6b7169203331",
+        ParentSpanId = "00f067aa0ba902b7",
+        Name = "chat gpt-4o",
+        Kind = 3,
+        StartUnixNano = 1_750_000_000_000_000_000,
+        EndUnixNano = 1_750_000_001_200_000_000,
+        Attributes = ChatAttributes(userText, assistantText),
+        Resource = [new("service.name", "support-agent"), new("service.version", "2.3.1"), new("telemetry.sdk.language", "dotnet")],
+    };
+
+    internal static List<SpanAttribute> ChatAttributes(string userText, string assistantText)
     {
         var input = JsonSerializer.Serialize(new[]
         {
@@ -95,17 +108,6 @@ public class SpanNormalizerBenchmarks
             new("app.tenant", "acme"),
             new("app.ticket", "T-10422"),
         };
-        return new RawSpan
-        {
-            TraceId = "0af7651916cd43dd8448eb211c80319c",
-            SpanId = "b7ad6b7169203331",
-            ParentSpanId = "00f067aa0ba902b7",
-            Name = "chat gpt-4o",
-            Kind = 3,
-            StartUnixNano = 1_750_000_000_000_000_000,
-            EndUnixNano = 1_750_000_001_200_000_000,
-            Attributes = attributes,
-            Resource = [new("service.name", "support-agent"), new("service.version", "2.3.1"), new("telemetry.sdk.language", "dotnet")],
-        };
+        return attributes;
     }
 }

@@ -233,6 +233,14 @@ public sealed partial class ApprovalService
             }
 
             var after = approve ? Approved(before, caller, note, modified, now) : Rejected(before, caller, note, now);
+            if (after.Outcome == ApprovalOutcomes.Modified && SecretPath(modified!.Value, "args", null) is { } secret)
+            {
+                // Modified arguments are stored for the agent to read, and Rein stores no secret: redacted, the agent
+                // would act on the placeholder; so a secret is refused (the transaction rolls back, nothing changes).
+                throw ReinProblemException.Invalid("args",
+                    $"{secret.Path} holds a secret ({secret.Kind}), which Rein never stores; give a reference the agent can resolve (a vault path, a card token), or reject and let the agent propose again");
+            }
+
             var token = approve ? ApprovalTokens.New() : null;
             if (token is not null)
             {
@@ -477,14 +485,6 @@ public sealed partial class ApprovalService
             // edits them gives the placeholder back, and the agent would act on "[REDACTED]" instead of the value.
             throw ReinProblemException.Invalid("args",
                 $"{path} holds a redacted placeholder, not a value; give it in full, or reject and let the agent propose again");
-        }
-
-        if (SecretPath(args, "args", null) is { } secret)
-        {
-            // Approved arguments are stored for the agent to read, and Rein stores no secret: redacted, the agent would
-            // act on the placeholder; so a secret is refused and never stored.
-            throw ReinProblemException.Invalid("args",
-                $"{secret.Path} holds a secret ({secret.Kind}), which Rein never stores; give the agent a reference it can resolve (a vault path, an environment variable's name), or reject and let the agent propose again");
         }
 
         return args;

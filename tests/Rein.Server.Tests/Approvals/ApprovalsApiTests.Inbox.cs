@@ -109,8 +109,8 @@ public abstract partial class ApprovalsApiTests
         var approved = await h.OpenAsync(Run());
         await h.ApproveAsync(approved, "fine");
         var modified = await h.OpenAsync(Run(), 700);
-        // A modification gives every argument in full, the redacted card included (a placeholder is refused).
-        await h.ApproveAsync(modified, "lowered", new { amount = 70, currency = "EUR", card = "4111111111111111" });
+        // A modification gives every argument in full, the redacted card as a reference (a placeholder or a card number is refused).
+        await h.ApproveAsync(modified, "lowered", new { amount = 70, currency = "EUR", card = "card_ref_4242" });
         var rejected = await h.OpenAsync(Run());
         await h.RejectAsync(rejected, "no");
         var expired = await h.OpenAsync(Run());

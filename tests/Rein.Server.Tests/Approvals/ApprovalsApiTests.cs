@@ -260,7 +260,7 @@ public abstract partial class ApprovalsApiTests
         await using var h = await StartAsync();
         var run = Run();
         var id = await h.OpenAsync(run);
-        var lowered = new { amount = 80, currency = "EUR", card = "4111111111111111" };
+        var lowered = new { amount = 80, currency = "EUR", card = "card_ref_4242" };
 
         var modified = await h.ApproveAsync(id, "only the duplicate charge", lowered);
         Assert.Equal(("approved", "modified"), (Text(modified, "status"), Text(modified, "outcome")));
@@ -304,7 +304,40 @@ public abstract partial class ApprovalsApiTests
         var problem = await response.Content.ReadAsStringAsync(Ct);
         Assert.Contains(path + " holds a redacted placeholder", problem, StringComparison.Ordinal);
         Assert.Equal("pending", Text(await h.GetAsync(id), "status"));
-        Assert.Equal("modified", Text(await h.ApproveAsync(id, args: new { amount = 80, currency = "EUR", card = "4111111111111111" }), "outcome"));
+        Assert.Equal("modified", Text(await h.ApproveAsync(id, args: new { amount = 80, currency = "EUR", card = "card_ref_4242" }), "outcome"));
+    }
+
+    [Fact]
+    public async Task Modify_ArgumentsHoldingASecret_400NamingThePathAndKind_NothingStored()
+    {
+        await using var h = await StartAsync();
+        var id = await h.OpenAsync(Run());
+        var key = "sk-" + "proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z_Modify";
+
+        var response = await h.DecideAsync(id, "approve", new { args = new { amount = 80, currency = "EUR", card = "card_ref_4242", memo = "use " + key } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("args.memo holds a secret (openai_key)", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var request = await h.GetAsync(id);
+        Assert.Equal("pending", Text(request, "status"));
+        Assert.DoesNotContain(key, request.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(0, (await h.AuditAsync("approval.modified")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Decide_NoteHoldingASecret_StoredAndAuditedRedacted()
+    {
+        await using var h = await StartAsync();
+        var id = await h.OpenAsync(Run());
+        var password = "Hnt99rQ7vLx-note";
+
+        var approved = await h.ApproveAsync(id, note: $"ok, the admin password={password}");
+
+        Assert.Equal("ok, the admin password=[REDACTED:password]", Text(approved, "note"));
+        Assert.Equal("ok, the admin password=[REDACTED:password]", Text(await h.GetAsync(id), "note"));
+        var audit = Assert.Single((await h.AuditAsync("approval.approved")).EnumerateArray());
+        Assert.DoesNotContain(password, audit.GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("[REDACTED:password]", audit.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -508,7 +541,7 @@ public abstract partial class ApprovalsApiTests
         var approved = await h.OpenAsync(Run());
         await h.ApproveAsync(approved, "fine");
         var modified = await h.OpenAsync(Run());
-        await h.ApproveAsync(modified, args: new { amount = 80, currency = "EUR", card = "4111111111111111" });
+        await h.ApproveAsync(modified, args: new { amount = 80, currency = "EUR", card = "card_ref_4242" });
         var rejected = await h.OpenAsync(Run());
         await h.RejectAsync(rejected, "no");
 
