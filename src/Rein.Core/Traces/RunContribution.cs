@@ -187,8 +187,9 @@ public static class RunContributions
             _redactions += span.Redactions;
 
             // A span of Rein's without a parent (the gate asked with a run id and no trace context) is not the run's
-            // root: it would rename the run, and fail it on a denial.
-            if (span.IsRoot && !span.FromRein && (_root is null || Earlier(span, _root)))
+            // root: it would rename the run, and fail it on a denial. The exception is the root of a run Rein started
+            // itself (a gateway session's own run), which an agent's root still outranks.
+            if (span.IsRoot && (!span.FromRein || span.ReinRunRoot) && (_root is null || Outranks(span, _root)))
             {
                 _root = span;
             }
@@ -266,6 +267,9 @@ public static class RunContributions
 
             return null;
         }
+
+        private static bool Outranks(Span span, Span root) =>
+            span.ReinRunRoot != root.ReinRunRoot ? !span.ReinRunRoot : Earlier(span, root);
 
         // Earliest start first; the span id settles ties so the result does not depend on the order spans arrived in.
         internal static bool Earlier(Span a, Span b) =>

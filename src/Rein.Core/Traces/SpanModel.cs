@@ -79,6 +79,13 @@ public sealed class RawSpan
     /// Set only by Rein's own writers, never read from the wire: an exporter cannot claim it.
     /// </summary>
     public bool FromRein { get; init; }
+
+    /// <summary>
+    /// With <see cref="FromRein"/>: the root of a run Rein itself started (a gateway session's own run, for calls that
+    /// joined no trace of the agent's). It names the run like an agent's root would; an agent's root in the same trace
+    /// still wins. Set only by Rein's own writers.
+    /// </summary>
+    public bool ReinRunRoot { get; init; }
 }
 
 /// <summary>Token counts a span reported; null where it reported none.</summary>
@@ -169,6 +176,10 @@ public sealed class Span
     /// ingested; a span read back from storage says false.
     /// </summary>
     public bool FromRein { get; init; }
+
+    /// <summary>The root of a run Rein started (<see cref="RawSpan.ReinRunRoot"/>): the one span of Rein's that may be a
+    /// run's root. Known while the span is ingested.</summary>
+    public bool ReinRunRoot { get; init; }
 
     public bool IsRoot => ParentSpanId is null;
 

@@ -92,6 +92,7 @@ public sealed class SpanNormalizer
             DroppedEvents = counts.DroppedEvents,
             TruncatedValues = counts.Truncated,
             FromRein = raw.FromRein,
+            ReinRunRoot = raw.FromRein && raw.ReinRunRoot,
         };
     }
 

@@ -19,7 +19,19 @@ namespace Rein.Server.Gateway;
 
 /// <summary>Who is on the other end of an MCP session: the agent key (whose name names the agent) and the session's
 /// own run, used when a call carries no trace context.</summary>
-internal sealed record GatewayAgent(Caller Caller, string Agent, string SessionId, string RunTraceId, string RunRootSpanId, string Separator);
+internal sealed record GatewayAgent(Caller Caller, string Agent, string SessionId, string RunTraceId, string RunRootSpanId, string Separator)
+{
+    /// <summary>When the session opened: the start of its run.</summary>
+    public DateTimeOffset Opened { get; init; }
+
+    private int _runStarted;
+
+    /// <summary>Whether a call has started the session's own run (written its root).</summary>
+    public bool RunStarted => Volatile.Read(ref _runStarted) == 1;
+
+    /// <summary>True once: for the first call that joins no trace of the agent's, which writes the run's root.</summary>
+    public bool StartRun() => Interlocked.Exchange(ref _runStarted, 1) == 0;
+}
 
 /// <summary>A tool as one agent's listing offers it.</summary>
 internal sealed record OfferedTool(string Name, string Server, Tool Definition, string Hash);
@@ -129,7 +141,16 @@ internal sealed class GatewayCalls(
         }
 
         var name = ToolNames.Namespace(server, tool);
-        var (traceId, parentSpanId) = TraceOf(request.Meta) ?? (agent.RunTraceId, agent.RunRootSpanId);
+        var joined = TraceOf(request.Meta);
+        if (joined is null && agent.StartRun())
+        {
+            // The session's own run gets its root with its first call, not when the session ends (which a client that
+            // leaves without DELETE leaves to the idle timeout): a run never sits rootless. A session whose calls all
+            // join the agent's traces starts no run of its own.
+            WriteSessionSpan(agent, SessionSpan(agent, agent.Opened, started));
+        }
+
+        var (traceId, parentSpanId) = joined ?? (agent.RunTraceId, agent.RunRootSpanId);
         var span = new CallSpan(name, server, agent, traceId, parentSpanId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), started);
         var arguments = request.Arguments is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(request.Arguments, GatewayJson.Options);
         span.Arguments = arguments;
@@ -596,18 +617,51 @@ internal sealed class GatewayCalls(
         }
     }
 
-    /// <summary>The root span of a session's own run, written when the session ends.</summary>
-    internal static RawSpan SessionSpan(GatewayAgent agent, DateTimeOffset opened, DateTimeOffset closed, string why) => new()
+    private void WriteSessionSpan(GatewayAgent agent, RawSpan span)
+    {
+        if (!spans.Enqueue(agent.Caller, span))
+        {
+            Log.GatewaySpanNotWritten(logger, span.Name, agent.Caller.ProjectId, new InvalidOperationException("the span queue is full"));
+        }
+    }
+
+    /// <summary>The root span of a session's own run (Rein's run root), written with the session's first call that
+    /// joins no trace of the agent's: from the session's opening to that call.</summary>
+    internal static RawSpan SessionSpan(GatewayAgent agent, DateTimeOffset opened, DateTimeOffset firstCall) => new()
     {
         TraceId = agent.RunTraceId,
         SpanId = agent.RunRootSpanId,
         Name = "invoke_agent " + agent.Agent,
         Kind = 2,
-        StartUnixNano = opened.ToUnixTimeMilliseconds() * 1_000_000,
-        EndUnixNano = Math.Max(opened.ToUnixTimeMilliseconds(), closed.ToUnixTimeMilliseconds()) * 1_000_000,
+        StartUnixNano = DecisionSpans.UnixNanos(opened),
+        EndUnixNano = DecisionSpans.UnixNanos(firstCall < opened ? opened : firstCall),
         Attributes =
         [
             new("gen_ai.operation.name", "invoke_agent"),
+            new("gen_ai.agent.name", agent.Agent),
+            new("session.id", agent.SessionId),
+            new("mcp.session.id", agent.SessionId),
+        ],
+        Status = SpanStatus.Unset,
+        Resource = [new("service.name", "rein")],
+        ScopeName = "rein.gateway",
+        FromRein = true,
+        ReinRunRoot = true,
+    };
+
+    /// <summary>The end of a session's own run: a span under its root at the moment the session ended (DELETE, idle,
+    /// or the server stopping), which ends the run there.</summary>
+    internal static RawSpan SessionEndSpan(GatewayAgent agent, DateTimeOffset closed, string why) => new()
+    {
+        TraceId = agent.RunTraceId,
+        SpanId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
+        ParentSpanId = agent.RunRootSpanId,
+        Name = "rein.gateway.session.end",
+        Kind = 1,
+        StartUnixNano = DecisionSpans.UnixNanos(closed),
+        EndUnixNano = DecisionSpans.UnixNanos(closed),
+        Attributes =
+        [
             new("gen_ai.agent.name", agent.Agent),
             new("session.id", agent.SessionId),
             new("mcp.session.id", agent.SessionId),
@@ -616,6 +670,7 @@ internal sealed class GatewayCalls(
         Status = SpanStatus.Unset,
         Resource = [new("service.name", "rein")],
         ScopeName = "rein.gateway",
+        FromRein = true,
     };
 
     public void Dispose() => _concurrency.Dispose();

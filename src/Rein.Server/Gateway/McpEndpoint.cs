@@ -83,9 +83,13 @@ internal sealed class McpSessions(GatewayCalls calls, DecisionSpans spans, Gatew
         }
 
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var agent = new GatewayAgent(caller, caller.KeyName, id, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), separator);
+        var opened = time.GetUtcNow();
+        var agent = new GatewayAgent(caller, caller.KeyName, id, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), separator)
+        {
+            Opened = opened,
+        };
         var transport = new StreamableHttpServerTransport(loggers) { SessionId = id };
-        var session = new McpGatewaySession(agent, transport, time.GetUtcNow());
+        var session = new McpGatewaySession(agent, transport, opened);
         var server = McpServer.Create(transport, ServerOptions(agent), loggers, null);
         session.Server = server;
         _sessions[id] = session;
@@ -112,7 +116,11 @@ internal sealed class McpSessions(GatewayCalls calls, DecisionSpans spans, Gatew
         if (_sessions.TryRemove(id, out var session))
         {
             _share.Release(session.Agent.Caller.ProjectId, session.Agent.Caller.KeyId);
-            spans.Enqueue(session.Agent.Caller, GatewayCalls.SessionSpan(session.Agent, session.Opened, time.GetUtcNow(), why));
+            if (session.Agent.RunStarted)
+            {
+                spans.Enqueue(session.Agent.Caller, GatewayCalls.SessionEndSpan(session.Agent, time.GetUtcNow(), why));
+            }
+
             await session.DisposeAsync();
             Log.GatewaySessionClosed(_logger, id, why);
         }

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -93,6 +94,51 @@ public abstract partial class GatewayMcpTests(GatewayFixture fixture)
         var span = await WaitForSpanAsync(traceId, "execute_tool everything.echo");
         Assert.Equal(parent, span.GetProperty("parentSpanId").GetString());
     }
+
+    [Fact]
+    public async Task Session_WhoseCallsAllJoinTheAgentsTrace_CreatesNoRunOfItsOwn()
+    {
+        var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        string session;
+        await using (var client = await Fixture.ConnectAsync())
+        {
+            session = client.SessionId!;
+            await client.CallToolAsync(new CallToolRequestParams
+            {
+                Name = "everything.echo",
+                Arguments = new Dictionary<string, JsonElement> { ["message"] = JsonSerializer.SerializeToElement("joined") },
+                Meta = new System.Text.Json.Nodes.JsonObject { ["traceparent"] = $"00-{traceId}-00f067aa0ba902b7-01" },
+            }, Ct);
+        }
+
+        // The session ended (DELETE): whatever Rein writes about it has been queued by now; the agent's run is there.
+        await WaitForSpanAsync(traceId, "execute_tool everything.echo");
+        var sessions = Fixture.Host.App.Services.GetRequiredService<Rein.Server.Gateway.McpSessions>();
+        Assert.Equal(0, sessions.Find(session) is null ? 0 : 1);
+        var runs = await RunsOfSessionAsync(session);
+
+        Assert.Equal([traceId], runs.Select(r => r.GetProperty("id").GetString()));
+    }
+
+    [Fact]
+    public async Task Session_ItsFirstCallOutsideAnotherTrace_GivesItsRunARoot_WhileTheSessionIsStillOpen()
+    {
+        await using var client = await Fixture.ConnectAsync();
+        var session = client.SessionId!;
+
+        await client.CallToolAsync("everything.echo", Args(("message", "first")), cancellationToken: Ct);
+        await WaitForSpanAsync(null, "execute_tool everything.echo", s => Attribute(s, "mcp.session.id") == session);
+        var runId = Assert.Single(await RunsOfSessionAsync(session)).GetProperty("id").GetString()!;
+        var root = await WaitForSpanAsync(runId, "invoke_agent support-bot");
+        var run = (await Fixture.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}", Ct)).GetProperty("run");
+
+        Assert.Equal("invoke_agent support-bot", run.GetProperty("name").GetString());
+        Assert.NotEqual("running", run.GetProperty("status").GetString());
+        Assert.NotEqual(0, long.Parse(root.GetProperty("startUnixNano").GetString()!, System.Globalization.CultureInfo.InvariantCulture) % 1_000_000);
+    }
+
+    private async Task<List<JsonElement>> RunsOfSessionAsync(string session) =>
+        [.. (await Fixture.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/runs?session={session}&limit=50", Ct)).GetProperty("items").EnumerateArray().Select(r => r.Clone())];
 
     [Fact]
     public async Task Call_WithArgumentsNotMatchingTheSchema_IsAnErrorResultNamingThePath_AndNeverReachesTheGate()

@@ -29,6 +29,13 @@ public sealed class ApprovalWebhookOptions : IReinSettings
     /// <summary>Deliveries one server takes at a time.</summary>
     public int BatchSize { get; set; } = 20;
 
+    /// <summary>Deliveries of one project in one batch at most, so a project with many waiting (or a receiver that times
+    /// out) cannot keep other projects' deliveries waiting behind its own.</summary>
+    public int MaxBatchPerProject { get; set; } = 5;
+
+    /// <summary>Deliveries of one approval queue (one receiver) in one batch at most.</summary>
+    public int MaxBatchPerQueue { get; set; } = 3;
+
     /// <summary>Deliveries one server sends at once, so one slow receiver does not hold up the others.</summary>
     public int Concurrency { get; set; } = 8;
 
@@ -65,6 +72,8 @@ public sealed class ApprovalWebhookOptions : IReinSettings
         {
             (nameof(MaxAttempts), MaxAttempts, 1, 20),
             (nameof(BatchSize), BatchSize, 1, 1000),
+            (nameof(MaxBatchPerProject), MaxBatchPerProject, 1, 1000),
+            (nameof(MaxBatchPerQueue), MaxBatchPerQueue, 1, 1000),
             (nameof(Concurrency), Concurrency, 1, 64),
         })
         {

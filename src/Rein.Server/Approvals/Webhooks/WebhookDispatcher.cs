@@ -119,7 +119,8 @@ public sealed class WebhookDispatcher : IHostedService, IDisposable
         {
             var now = _time.GetUtcNow();
             var claimed = await _database.WriteAsync(
-                (c, t) => WebhookStore.ClaimAsync(c, t, now.ToUnixTimeMilliseconds(), (now + _options.Lease).ToUnixTimeMilliseconds(), _options.BatchSize),
+                (c, t) => WebhookStore.ClaimAsync(
+                    c, t, now.ToUnixTimeMilliseconds(), (now + _options.Lease).ToUnixTimeMilliseconds(), _options.BatchSize, _options.MaxBatchPerProject, _options.MaxBatchPerQueue),
                 cancellationToken);
             if (claimed.Count == 0)
             {
@@ -130,11 +131,8 @@ public sealed class WebhookDispatcher : IHostedService, IDisposable
                 claimed,
                 new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
                 async (row, token) => await DeliverAsync(row, token));
+            // A batch cut short by the shares is not the end of what is due: claim until nothing is.
             attempted += claimed.Count;
-            if (claimed.Count < _options.BatchSize)
-            {
-                return attempted;
-            }
         }
     }
 

@@ -104,20 +104,34 @@ internal static class WebhookStore
     /// <c>FOR UPDATE SKIP LOCKED</c> lets replicas claim at the same moment without waiting on each other's rows;
     /// SQLite has one writer, which serialises claims.
     /// </summary>
-    public static async Task<List<DeliveryRow>> ClaimAsync(DbConnection c, DbTransaction t, long now, long leaseUntil, int limit)
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> deliveries that are due, oldest first, but at most
+    /// <paramref name="perProject"/> of one project and <paramref name="perQueue"/> of one queue: a project with
+    /// thousands waiting (or a receiver that times out) cannot keep another project's delivery out of the batch.
+    /// </summary>
+    public static async Task<List<DeliveryRow>> ClaimAsync(DbConnection c, DbTransaction t, long now, long leaseUntil, int limit, int perProject = int.MaxValue, int perQueue = int.MaxValue)
     {
         var skipLocked = c is NpgsqlConnection ? "FOR UPDATE SKIP LOCKED" : "";
         return [.. await c.QueryAsync<DeliveryRow>(
             $"""
-            WITH due AS MATERIALIZED (
-                SELECT project_id, id FROM approval_deliveries
-                WHERE status = 'pending' AND next_attempt_at <= @now
-                ORDER BY next_attempt_at LIMIT @limit {skipLocked})
+            WITH by_queue AS (
+                SELECT project_id, id, next_attempt_at,
+                    ROW_NUMBER() OVER (PARTITION BY project_id, queue ORDER BY next_attempt_at, id) AS in_queue
+                FROM approval_deliveries
+                WHERE status = 'pending' AND next_attempt_at <= @now),
+            by_project AS (
+                SELECT project_id, id, ROW_NUMBER() OVER (PARTITION BY project_id ORDER BY next_attempt_at, id) AS in_project
+                FROM by_queue WHERE in_queue <= @perQueue),
+            due AS MATERIALIZED (
+                SELECT d.project_id, d.id FROM approval_deliveries d
+                WHERE d.status = 'pending' AND d.next_attempt_at <= @now
+                    AND (d.project_id, d.id) IN (SELECT project_id, id FROM by_project WHERE in_project <= @perProject)
+                ORDER BY d.next_attempt_at LIMIT @limit {skipLocked})
             UPDATE approval_deliveries SET attempts = attempts + 1, next_attempt_at = @leaseUntil
             WHERE (project_id, id) IN (SELECT project_id, id FROM due)
             RETURNING *
             """,
-            new { now, leaseUntil, limit },
+            new { now, leaseUntil, limit, perProject, perQueue },
             t)];
     }
 

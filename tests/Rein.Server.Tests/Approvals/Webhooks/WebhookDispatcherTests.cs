@@ -163,6 +163,35 @@ public abstract class WebhookDispatcherTests : StorageTestBase
         Assert.Equal(ids.Take(3).Order(StringComparer.Ordinal), claimed.Select(r => r.RequestId).Order(StringComparer.Ordinal));
         Assert.All(claimed, r => Assert.Equal((1, now + 60_000), (r.Attempts, r.NextAttemptAt)));
     }
+
+    [Fact]
+    public async Task Claim_AtMostMaxBatchPerProjectAndPerQueue_SoAQuietProjectsDeliveryIsInTheFirstBatch()
+    {
+        await H.CreateProjectAsync("noisy");
+        var past = H.Time.GetUtcNow().AddMinutes(-5).ToUnixTimeMilliseconds();
+        var rows = Enumerable.Range(0, 6).Select(i => ("noisy", $"dlv_0000000000noisya{i}", "a", past + i))
+            .Concat(Enumerable.Range(0, 2).Select(i => ("noisy", $"dlv_0000000000noisyb{i}", "b", past + 10 + i)))
+            .Append(("default", "dlv_0000000000quiet", "finance", past + 20));
+        foreach (var (project, id, queue, at) in rows)
+        {
+            await H.Database.WriteAsync(
+                (c, t) => c.ExecuteAsync(
+                    """
+                    INSERT INTO approval_deliveries (project_id, id, request_id, queue, url, event, status, attempts, next_attempt_at, created_at, body)
+                    VALUES (@project, @id, @id, @queue, 'https://hooks.example.com/', 'approval.requested', 'pending', 0, @at, @at, '{}')
+                    """,
+                    new { project, id, queue, at },
+                    t),
+                Ct);
+        }
+
+        var now = H.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var claimed = await H.Database.WriteAsync((c, t) => WebhookStore.ClaimAsync(c, t, now, now + 60_000, 5, perProject: 4, perQueue: 3), Ct);
+
+        Assert.Equal(
+            ["dlv_0000000000noisya0", "dlv_0000000000noisya1", "dlv_0000000000noisya2", "dlv_0000000000noisyb0", "dlv_0000000000quiet"],
+            claimed.Select(r => r.Id).Order(StringComparer.Ordinal));
+    }
 }
 
 public sealed class SqliteWebhookDispatcherTests : WebhookDispatcherTests
