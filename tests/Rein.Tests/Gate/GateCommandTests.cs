@@ -37,9 +37,9 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
     {
         var agent = NewAgent();
 
-        var allow = await Rein.RunAsync("gate", "--agent", agent, "--tool", "payments.refund", "--args", """{"amount": 5}""");
-        var approval = await Rein.RunAsync("gate", "--agent", agent, "--tool", "payments.refund", "--args", """{"amount": 500}""");
-        var deny = await Rein.RunAsync("gate", "--agent", agent, "--tool", "payments.wire");
+        var allow = await Rein.RunAsync("gate", "--act-as", agent, "--tool", "payments.refund", "--args", """{"amount": 5}""");
+        var approval = await Rein.RunAsync("gate", "--act-as", agent, "--tool", "payments.refund", "--args", """{"amount": 500}""");
+        var deny = await Rein.RunAsync("gate", "--act-as", agent, "--tool", "payments.wire");
 
         Expect.Exit(ExitCodes.Ok, allow);
         Assert.StartsWith($"allow: payments.refund for agent {agent}", allow.StdOut, StringComparison.Ordinal);
@@ -53,7 +53,7 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
     [Fact]
     public async Task Gate_JsonOutput_PrintsTheDecisionWithTheWireEffectName()
     {
-        var gated = await Rein.RunAsync("gate", "--agent", NewAgent(), "--tool", "payments.refund", "--args", """{"amount": 500}""", "--run", Guid.NewGuid().ToString("N"), "-o", "json");
+        var gated = await Rein.RunAsync("gate", "--act-as", NewAgent(), "--tool", "payments.refund", "--args", """{"amount": 500}""", "--run", Guid.NewGuid().ToString("N"), "-o", "json");
 
         Expect.Exit(ExitCodes.GateNeedsConfirmation, gated);
         using var json = JsonDocument.Parse(gated.StdOut);
@@ -65,7 +65,7 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
     [Fact]
     public async Task Gate_KeyThatIsRefused_ExitsOneNotTheConfirmationCode()
     {
-        var gated = await Rein.RunWithKeyAsync("rein_aaaaaaaaaaaa_" + new string('b', 40), "gate", "--agent", "a", "--tool", "t");
+        var gated = await Rein.RunWithKeyAsync("rein_aaaaaaaaaaaa_" + new string('b', 40), "gate", "--act-as", "a", "--tool", "t");
 
         Expect.Exit(ExitCodes.Failed, gated);
         Assert.Contains("unauthorized", Expect.OneErrorLine(gated), StringComparison.Ordinal);
@@ -74,7 +74,7 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
     [Fact]
     public async Task Gate_ServerDown_ExitsOneNotTheDenyCode()
     {
-        var gated = await ReinBinary.RunAsync(["gate", "--agent", "a", "--tool", "t", "--server", $"http://127.0.0.1:{Network.FreePort()}", "--api-key", Rein.Server.AdminKey]);
+        var gated = await ReinBinary.RunAsync(["gate", "--act-as", "a", "--tool", "t", "--server", $"http://127.0.0.1:{Network.FreePort()}", "--api-key", Rein.Server.AdminKey]);
 
         Expect.Exit(ExitCodes.Failed, gated);
         Assert.Contains("cannot reach Rein", Expect.OneErrorLine(gated), StringComparison.Ordinal);
@@ -83,7 +83,7 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
     [Fact]
     public async Task Gate_ArgsThatAreNotAnObject_IsAUsageError()
     {
-        var gated = await Rein.RunAsync("gate", "--agent", "a", "--tool", "t", "--args", "[1, 2]");
+        var gated = await Rein.RunAsync("gate", "--act-as", "a", "--tool", "t", "--args", "[1, 2]");
 
         Expect.Exit(ExitCodes.Usage, gated);
         Assert.Contains("--args: expected a JSON object", gated.StdErr, StringComparison.Ordinal);
@@ -95,10 +95,10 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
         var agent = NewAgent();
 
         var kill = await Rein.RunAsync("kill", "agent", agent, "--reason", "runaway");
-        var killed = await Rein.RunAsync("gate", "--agent", agent, "--tool", "crm.get_customer");
+        var killed = await Rein.RunAsync("gate", "--act-as", agent, "--tool", "crm.get_customer");
         var again = await Rein.RunAsync("kill", "agent", agent);
         var unkill = await Rein.RunAsync("unkill", "agent", agent);
-        var back = await Rein.RunAsync("gate", "--agent", agent, "--tool", "crm.get_customer");
+        var back = await Rein.RunAsync("gate", "--act-as", agent, "--tool", "crm.get_customer");
 
         Expect.Exit(ExitCodes.Ok, kill);
         Assert.Equal($"Killed agent {agent}: the gate denies it from the next decision.", kill.StdOut.Trim());
@@ -117,8 +117,8 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
         var agent = NewAgent();
         Expect.Exit(ExitCodes.Ok, await Rein.RunAsync("kill", "release", release));
 
-        var killed = await Rein.RunAsync("gate", "--agent", agent, "--release", release, "--tool", "crm.get_customer");
-        var other = await Rein.RunAsync("gate", "--agent", agent, "--release", "v-other", "--tool", "crm.get_customer");
+        var killed = await Rein.RunAsync("gate", "--act-as", agent, "--release", release, "--tool", "crm.get_customer");
+        var other = await Rein.RunAsync("gate", "--act-as", agent, "--release", "v-other", "--tool", "crm.get_customer");
 
         Expect.Exit(ExitCodes.GateDenied, killed);
         Assert.Contains("kill.release", killed.StdOut, StringComparison.Ordinal);
@@ -164,9 +164,9 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
     public async Task DecisionsList_WithFilters_ShowsOnlyThoseNewestFirst()
     {
         var agent = NewAgent();
-        await Rein.RunAsync("gate", "--agent", agent, "--tool", "payments.refund", "--args", """{"amount": 5}""");
-        await Rein.RunAsync("gate", "--agent", agent, "--tool", "payments.refund", "--args", """{"amount": 500}""");
-        await Rein.RunAsync("gate", "--agent", agent, "--tool", "payments.wire");
+        await Rein.RunAsync("gate", "--act-as", agent, "--tool", "payments.refund", "--args", """{"amount": 5}""");
+        await Rein.RunAsync("gate", "--act-as", agent, "--tool", "payments.refund", "--args", """{"amount": 500}""");
+        await Rein.RunAsync("gate", "--act-as", agent, "--tool", "payments.wire");
 
         var all = await Rein.RunAsync("decisions", "list", "--agent", agent);
         var denied = await Rein.RunAsync("decisions", "list", "--agent", agent, "--effect", "deny", "--since", "1h");
@@ -185,7 +185,7 @@ public sealed class GateCommandTests(GateServerFixture gate) : IClassFixture<Gat
     public async Task DecisionsShow_Decision_PrintsWhyAndTheRedactedInput()
     {
         var agent = NewAgent();
-        var gated = await Rein.RunAsync("gate", "--agent", agent, "--tool", "payments.refund", "--args", """{"amount": 500}""", "--principal", "u-17", "-o", "json");
+        var gated = await Rein.RunAsync("gate", "--act-as", agent, "--tool", "payments.refund", "--args", """{"amount": 500}""", "--principal", "u-17", "-o", "json");
         using var decision = JsonDocument.Parse(gated.StdOut);
         var id = decision.RootElement.GetProperty("decisionId").GetString()!;
 

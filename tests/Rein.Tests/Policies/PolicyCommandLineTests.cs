@@ -48,7 +48,6 @@ public sealed class PolicyCommandLineTests : IDisposable
     [InlineData("decisions", "list", "--limit", "abc")]
     [InlineData("decisions", "list", "--effect", "maybe")]
     [InlineData("kill", "tool")]
-    [InlineData("gate", "--tool", "t")]
     public async Task CommandLine_OutOfBoundsOrIncomplete_IsAUsageError(params string[] args)
     {
         var result = await RunAsync(args);

@@ -29,7 +29,7 @@ public sealed class PolicyLifecycleTests(ReinServerFixture rein) : IClassFixture
     }
 
     private Task<ProcessResult> Gate(string agent, string tool, string args) =>
-        rein.RunAsync("gate", "--agent", agent, "--tool", tool, "--args", args);
+        rein.RunAsync("gate", "--act-as", agent, "--tool", tool, "--args", args);
 
     [Fact]
     public async Task Lifecycle_PushActivateDecideRollbackKillUnkill_EachStepTakesEffect()
