@@ -146,4 +146,43 @@ public sealed class GatewaySessionShareTests
         Assert.Equal(HttpStatusCode.OK, (await OpenAsync(host, key)).StatusCode);
         Assert.Contains(host.Logs.Entries, e => e.EventId.Id == 9009 && e.Message.Contains("(idle)", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task SessionIdleTimeout_EndsTheSessionsRun_WhereTheIdleSessionWasClosed()
+    {
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await StartAsync(time);
+        using var admin = host.Client(host.AdminKey);
+        var key = await KeyAsync(admin, "leaving-bot");
+        var opened = await OpenAsync(host, key);
+        var session = opened.Headers.GetValues("Mcp-Session-Id").Single();
+        await OpenAsync(host, key, session, """{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+        Assert.Equal(HttpStatusCode.OK, (await OpenAsync(host, key, session, """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"nowhere.echo","arguments":{}}}""")).StatusCode);
+        var sessions = host.App.Services.GetRequiredService<McpSessions>();
+
+        // Like the TypeScript SDK's close(): the client goes away without DELETE.
+        time.Advance(TimeSpan.FromMinutes(6));
+        await sessions.SweepAsync();
+
+        var run = await WaitForRunAsync(admin, session, r => r.GetProperty("spans").GetInt32() == 3);
+        Assert.Equal("invoke_agent leaving-bot", run.GetProperty("name").GetString());
+        Assert.Equal("success", run.GetProperty("status").GetString());
+        Assert.True(run.GetProperty("durationMs").GetDouble() >= TimeSpan.FromMinutes(6).TotalMilliseconds, run.ToString());
+    }
+
+    private static async Task<JsonElement> WaitForRunAsync(HttpClient admin, string session, Func<JsonElement, bool> done)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var items = (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/runs?session={session}", Ct)).GetProperty("items");
+            if (items.GetArrayLength() == 1 && done(items[0]))
+            {
+                return items[0].Clone();
+            }
+
+            await Task.Delay(50, Ct);
+        }
+
+        throw new InvalidOperationException($"no finished run of session {session}");
+    }
 }
