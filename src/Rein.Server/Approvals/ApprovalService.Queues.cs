@@ -97,6 +97,21 @@ public sealed partial class ApprovalService
 
     /// <summary>Whether the caller may decide requests of a queue: the approve permission, and the queue among the
     /// key's queues when the key is limited to some.</summary>
+    /// <summary>Pending requests the caller may decide: in every queue for an admin or an approver not limited to some,
+    /// in its queues for one that is, none without the approve permission. The dashboard's navigation shows it.</summary>
+    public async Task<int> PendingToDecideAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (!caller.Role.Grants(Permission.Approve))
+        {
+            return 0;
+        }
+
+        var allowed = await _keys.QueuesOfAsync(caller, cancellationToken);
+        var waiting = await PendingByQueueAsync(caller, cancellationToken);
+        return waiting.Where(q => allowed is null || allowed.Contains(q.Queue, StringComparer.Ordinal)).Sum(q => q.Pending);
+    }
+
     /// <summary>The queues a key may decide, as a sentence reads them: "every queue", "the queue finance", "the queues
     /// finance and ops".</summary>
     public static string DescribeQueues(IReadOnlyList<string>? queues) => queues switch

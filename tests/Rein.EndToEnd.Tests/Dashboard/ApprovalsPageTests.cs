@@ -239,6 +239,57 @@ public sealed class ApprovalsPageTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task QueueLimitedApprover_LandsOnItsOwnQueue_AndTheNavigationCountsWhatItMayDecide()
+    {
+        var mine = Unique("finance");
+        var others = Unique("ops");
+        var mineAgent = Unique("fin-bot");
+        var othersAgent = Unique("ops-bot");
+        await fixture.PushPolicyAsync(Policy(mineAgent, mine), activate: true);
+        await fixture.PushPolicyAsync(Policy(othersAgent, others), activate: true);
+        var (_, mineKey) = await fixture.CreateKeyAsync(mineAgent, "agent");
+        var (_, othersKey) = await fixture.CreateKeyAsync(othersAgent, "agent");
+        using var mineHttp = fixture.Server.CreateClient(mineKey);
+        using var othersHttp = fixture.Server.CreateClient(othersKey);
+        // The other queue's request is the oldest and the most severe: "All queues" would show it first.
+        var theirs = await OpenAsync(othersHttp, othersAgent, "db.wipe");
+        string[] ours = [await OpenAsync(mineHttp, mineAgent, "payments.refund", 300), await OpenAsync(mineHttp, mineAgent, "data.export")];
+
+        var approver = await CreateApproverAsync(Unique("fin"), [mine]);
+        await using var browser = await fixture.OpenAsync();
+        await browser.SignInAsync(approver);
+        var page = browser.Page;
+        await Expect(page.Locator("#nav-approvals-pending")).ToHaveTextAsync("2");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Approvals" }).ClickAsync();
+
+        await Expect(page.Locator($"#queue-tabs a[data-queue='{mine}']")).ToHaveAttributeAsync("aria-current", "page");
+        var rows = page.Locator("#requests-table tbody tr");
+        await Expect(rows).ToHaveCountAsync(2);
+        Assert.Equal(ours.Order(), (await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.requestId)")).Order());
+        await Expect(page.Locator("#may-decide")).ToHaveTextAsync($"Your key may decide requests in the queue {mine}.");
+
+        // Every queue is still a click away, and stays there when the status filter is applied.
+        await page.Locator("#queue-tabs a[data-queue='']").ClickAsync();
+        await Expect(page.Locator("#queue-tabs a[data-queue='']")).ToHaveAttributeAsync("aria-current", "page");
+        await Expect(page.Locator($"#requests-table tbody tr[data-request-id='{theirs}']")).ToHaveCountAsync(1);
+        await page.Locator("#apply-filter").ClickAsync();
+        await Expect(page.Locator($"#requests-table tbody tr[data-request-id='{theirs}']")).ToHaveCountAsync(1);
+
+        // Deciding one lowers the count on the next page.
+        await page.GotoAsync($"/approvals/{ours[0]}");
+        await page.Locator("#decide-note").FillAsync("fine");
+        await page.Locator("#reject").ClickAsync();
+        await Expect(page.Locator("#request-status")).ToHaveTextAsync("rejected");
+        await Expect(page.Locator("#nav-approvals-pending")).ToHaveTextAsync("1");
+
+        // A viewer decides nothing, so nothing waits for it.
+        var (_, viewerKey) = await fixture.CreateKeyAsync(Unique("viewer"), "viewer");
+        await using var viewer = await fixture.OpenAsync();
+        await viewer.SignInAsync(viewerKey);
+        await Expect(viewer.Page.Locator("#nav-approvals-pending")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task Pages_BadStatusUnknownOrMalformedId_AnswerWithAMessageOr404_Never500()
     {
         await using var browser = await fixture.OpenAsync();

@@ -64,6 +64,16 @@ public sealed class InboxModel(ApprovalService approvals, KeyService keys, TimeP
         {
             var queues = await keys.QueuesOfAsync(caller, cancellationToken);
             MayDecide = ApprovalService.DescribeQueues(queues);
+            if (queues is { Count: > 0 })
+            {
+                // A key limited to some queues lands on its own (the first with requests waiting), not on requests it
+                // cannot decide; "All queues" is still a click away.
+                LimitedToQueues = true;
+                if (!Request.Query.ContainsKey("queue"))
+                {
+                    ShownQueue = Waiting.FirstOrDefault(q => queues.Contains(q.Queue, StringComparer.Ordinal))?.Queue ?? queues[0];
+                }
+            }
         }
 
         if (Problems.Count > 0)
@@ -90,16 +100,19 @@ public sealed class InboxModel(ApprovalService approvals, KeyService keys, TimeP
         }
     }
 
+    /// <summary>The key decides only some queues and lands on its own: "All queues" is then an explicit empty queue.</summary>
+    public bool LimitedToQueues { get; private set; }
+
     /// <summary>This inbox with the same queue and status from a cursor (null: the first page).</summary>
-    public string PageUrl(string? cursor) => InboxUrl(ShownQueue, ShownStatus, cursor);
+    public string PageUrl(string? cursor) => InboxUrl(ShownQueue, ShownStatus, cursor, LimitedToQueues);
 
     /// <summary>The inbox of a queue (null: every queue) and status, pending being the default and left out.</summary>
-    public static string InboxUrl(string? queue, string status, string? cursor = null)
+    public static string InboxUrl(string? queue, string status, string? cursor = null, bool allQueues = false)
     {
         var query = new QueryBuilder();
-        if (queue is not null)
+        if (queue is not null || allQueues)
         {
-            query.Add("queue", queue);
+            query.Add("queue", queue ?? "");
         }
 
         if (status != ApprovalStatuses.Pending)
