@@ -6,7 +6,10 @@ namespace Rein.Core.Traces;
 
 public sealed partial class Redactor
 {
-    private static readonly SearchValues<char> EscapeStarts = SearchValues.Create("%\\");
+    /// <summary>Every character where folding may change something: the escape starts '%' and backslash, the characters
+    /// <see cref="FoldRune"/> drops or folds, and the high surrogates of the supplementary blocks it folds. Text
+    /// between them is copied as it is.</summary>
+    private static readonly SearchValues<char> FoldStarts = SearchValues.Create(FoldStartChars());
 
     /// <summary>The text as detectors read it, and for each of its characters the index in the original text where
     /// it came from (one more entry at the end: the original's length).</summary>
@@ -17,33 +20,48 @@ public sealed partial class Redactor
     /// folds full-width and other compatibility forms of letters and digits to ASCII (Unicode NFKC for the blocks that
     /// have them: superscripts, letterlike symbols, enclosed and mathematical alphanumerics, ligatures) and drops
     /// invisible characters (zero-width spaces and joiners, soft hyphens, direction marks, variation selectors, tags).
-    /// Null when the text has nothing to change, which a vectorised search tells for ASCII text without '%' or '\'.
+    /// Null when the text has nothing to change. A vectorised search finds the next character that may change, and
+    /// the text up to it is copied in one piece, so plain text of any script costs little more than a copy.
     /// </summary>
     private static Folded? Fold(string text)
     {
         var span = text.AsSpan();
-        var escape = span.IndexOfAny(EscapeStarts);
-        var wide = span.IndexOfAnyExceptInRange('\0', '\u007f');
-        if (escape < 0 && wide < 0)
+        var first = span.IndexOfAny(FoldStarts);
+        if (first < 0)
         {
             return null;
         }
 
-        var first = escape < 0 ? wide : wide < 0 ? escape : Math.Min(escape, wide);
         var chars = new char[text.Length + 16];
         var map = new int[text.Length + 17];
-        span[..first].CopyTo(chars);
-        for (var k = 0; k < first; k++)
-        {
-            map[k] = k;
-        }
-
-        var length = first;
+        var length = 0;
         var changed = false;
-        var i = first;
+        var i = 0;
+        var next = first;
         Span<char> folded = stackalloc char[8];
-        while (i < span.Length)
+        while (true)
         {
+            // Copy what cannot change, up to the next character that may.
+            var plain = next - i;
+            if (length + plain > chars.Length)
+            {
+                Array.Resize(ref chars, Math.Max(chars.Length * 2, length + plain + 16));
+                Array.Resize(ref map, chars.Length + 1);
+            }
+
+            span.Slice(i, plain).CopyTo(chars.AsSpan(length));
+            for (var k = 0; k < plain; k++)
+            {
+                map[length + k] = i + k;
+            }
+
+            length += plain;
+            i = next;
+            if (i >= span.Length)
+            {
+                break;
+            }
+
             var c = span[i];
             int consumed;
             int written;
@@ -88,6 +106,8 @@ public sealed partial class Redactor
             }
 
             i += consumed;
+            var ahead = i < span.Length ? span[i..].IndexOfAny(FoldStarts) : -1;
+            next = ahead < 0 ? span.Length : i + ahead;
         }
 
         if (!changed)
@@ -97,6 +117,32 @@ public sealed partial class Redactor
 
         map[length] = text.Length;
         return new Folded(new string(chars, 0, length), map);
+    }
+
+    private static string FoldStartChars()
+    {
+        var set = new StringBuilder("%\\");
+        for (var v = 0x80; v <= 0xFFFF; v++)
+        {
+            if (v is >= 0xD800 and <= 0xDFFF)
+            {
+                continue;
+            }
+
+            if (IsInvisible(v) || v is >= 0xFF01 and <= 0xFF5E || v == 0x3000 || HasAsciiCompatibilityForm(v))
+            {
+                set.Append((char)v);
+            }
+        }
+
+        // High surrogates of the supplementary ranges FoldRune changes: 1D400-1D7FF, 1F100-1F1FF, E0000-E0FFF.
+        set.Append('\uD835').Append('\uD83C');
+        for (var h = 0xDB40; h <= 0xDB43; h++)
+        {
+            set.Append((char)h);
+        }
+
+        return set.ToString();
     }
 
     /// <summary>The rune as detectors read it, written to <paramref name="into"/> (nothing for an invisible one).</summary>
