@@ -70,7 +70,7 @@ public sealed class ApprovalsPageTests(DashboardFixture fixture)
 
         var approverName = Unique("alice");
         var approverKey = await CreateApproverAsync(approverName, [queue]);
-        var (_, agentKey) = await fixture.CreateKeyAsync(Unique("agent"), "agent");
+        var (_, agentKey) = await fixture.CreateKeyAsync(agent, "agent"); // an agent key acts as its name
         using var agentHttp = fixture.Server.CreateClient(agentKey);
 
         // The run so far: a lookup and a model call, sent as OTLP before the agent asks.
@@ -163,7 +163,7 @@ public sealed class ApprovalsPageTests(DashboardFixture fixture)
         var queue = Unique("ops");
         var agent = Unique("ops-bot");
         await fixture.PushPolicyAsync(Policy(agent, queue), activate: true);
-        var (_, agentKey) = await fixture.CreateKeyAsync(Unique("agent"), "agent");
+        var (_, agentKey) = await fixture.CreateKeyAsync(agent, "agent"); // an agent key acts as its name
         using var agentHttp = fixture.Server.CreateClient(agentKey);
         var medium = await OpenAsync(agentHttp, agent, "data.export");
         var highOlder = await OpenAsync(agentHttp, agent, "payments.refund", 300);

@@ -97,7 +97,7 @@ public sealed partial class PoliciesPageTests(DashboardFixture fixture)
     {
         var name = Unique("switched");
         var agent = Unique("agent");
-        var (_, agentKey) = await fixture.CreateKeyAsync(Unique("gate"), "agent");
+        var (_, agentKey) = await fixture.CreateKeyAsync(agent, "agent"); // an agent key acts as its name
         await PushAsync(Source(name, agent, refund: "allow"), activate: true);
         await PushAsync(Source(name, agent, refund: "deny"), activate: true);
         Assert.Equal(("deny", 2), await GateAsync(agentKey, agent, "payments.refund"));
@@ -200,7 +200,7 @@ public sealed partial class PoliciesPageTests(DashboardFixture fixture)
     {
         var name = Unique("logged");
         var agent = Unique("agent");
-        var (_, agentKey) = await fixture.CreateKeyAsync(Unique("gate"), "agent");
+        var (_, agentKey) = await fixture.CreateKeyAsync(agent, "agent"); // an agent key acts as its name
         await PushAsync(Source(name, agent), activate: true);
         await GateAsync(agentKey, agent, "crm.lookup");
         await GateAsync(agentKey, agent, "payments.refund");
@@ -242,7 +242,7 @@ public sealed partial class PoliciesPageTests(DashboardFixture fixture)
     {
         var name = Unique("paged");
         var agent = Unique("agent");
-        var (_, agentKey) = await fixture.CreateKeyAsync(Unique("gate"), "agent");
+        var (_, agentKey) = await fixture.CreateKeyAsync(agent, "agent"); // an agent key acts as its name
         await PushAsync(Source(name, agent), activate: true);
         var count = PageSize + 5;
         await Task.WhenAll(Enumerable.Range(0, count).Select(_ => GateAsync(agentKey, agent, "crm.lookup")));
@@ -284,7 +284,7 @@ public sealed partial class PoliciesPageTests(DashboardFixture fixture)
     {
         var name = Unique("killed");
         var agent = Unique("agent");
-        var (_, agentKey) = await fixture.CreateKeyAsync(Unique("gate"), "agent");
+        var (_, agentKey) = await fixture.CreateKeyAsync(agent, "agent"); // an agent key acts as its name
         await PushAsync(Source(name, agent), activate: true);
         Assert.Equal(("allow", 1), await GateAsync(agentKey, agent, "crm.lookup"));
         await using var browser = await fixture.OpenAsync();

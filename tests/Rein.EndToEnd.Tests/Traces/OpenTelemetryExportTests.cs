@@ -67,7 +67,7 @@ public sealed class OpenTelemetryExportTests
     public async Task OtlpExporter_GenAiRun_IsFoundThroughApiAndCliWithAgentTokensAndCost()
     {
         await using var server = await ReinServerProcess.StartAsync();
-        var (_, agentKey) = await server.CreateKeyAsync("agent", "agent");
+        var (_, agentKey) = await server.CreateKeyAsync("support", "agent"); // the key of the agent the spans name
         using var source = new ActivitySource("rein-e2e-" + Guid.NewGuid().ToString("N"));
         string trace;
         using (var provider = Exporter(source, server.Url, agentKey))
@@ -121,7 +121,7 @@ public sealed class OpenTelemetryExportTests
         string logs;
         await using (var server = await ReinServerProcess.StartAsync(environment: new Dictionary<string, string?> { ["Logging__LogLevel__Default"] = "Debug" }))
         {
-            var (_, agentKey) = await server.CreateKeyAsync("agent", "agent");
+            var (_, agentKey) = await server.CreateKeyAsync("support", "agent"); // the key of the agent the spans name
             using var source = new ActivitySource("rein-e2e-" + nonce);
             string trace;
             using (var provider = Exporter(source, server.Url, agentKey))

@@ -411,7 +411,7 @@ public abstract partial class ApprovalsApiTests
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         var problem = await refused.Content.ReadAsStringAsync(Ct);
         Assert.Contains("queue finance", problem, StringComparison.Ordinal);
-        Assert.Contains("ops, legal", problem, StringComparison.Ordinal);
+        Assert.Contains("may decide the queues ops and legal", problem, StringComparison.Ordinal);
         Assert.Equal("pending", Text(await h.GetAsync(id), "status"));
 
         using var finance = await h.ApproverAsync("finance");

@@ -55,11 +55,11 @@ public sealed class GateWriterBoundsTests
     {
         await using var host = await TestHost.StartAsync();
         var gate = Stalled(host, new GateOptions { QueueCapacity = 10, MaxQueuedPerProject = 3, MaxQueuedPerKey = 2, CommitTimeout = TimeSpan.FromSeconds(30) });
-        var noisy = new Caller("noisy", "agent", "default", Role.Agent);
+        var noisy = new Caller("noisy", "a", "default", Role.Agent);
         var waiting = new[] { gate.DecideAsync(noisy, new GateCall { Agent = "a", Tool = "t" }, Ct), gate.DecideAsync(noisy, new GateCall { Agent = "a", Tool = "t" }, Ct) };
 
         var refused = await gate.DecideAsync(noisy, new GateCall { Agent = "a", Tool = "t" }, Ct);
-        var quiet = gate.DecideAsync(new Caller("quiet", "agent", "default", Role.Agent), new GateCall { Agent = "b", Tool = "t" }, Ct);
+        var quiet = gate.DecideAsync(new Caller("quiet", "b", "default", Role.Agent), new GateCall { Agent = "b", Tool = "t" }, Ct);
 
         Assert.Equal("deny", refused.Effect);
         Assert.Equal("gate.unavailable", refused.Reasons[0].Rule);
@@ -74,12 +74,12 @@ public sealed class GateWriterBoundsTests
     {
         await using var host = await TestHost.StartAsync();
         var gate = Stalled(host, new GateOptions { QueueCapacity = 10, MaxQueuedPerProject = 3, MaxQueuedPerKey = 2, CommitTimeout = TimeSpan.FromSeconds(30) });
-        var a = new Caller("a", "agent", "noisy", Role.Agent);
-        var b = new Caller("b", "agent", "noisy", Role.Agent);
+        var a = new Caller("a", "a", "noisy", Role.Agent);
+        var b = new Caller("b", "b", "noisy", Role.Agent);
         var waiting = new[] { gate.DecideAsync(a, new GateCall { Agent = "a", Tool = "t" }, Ct), gate.DecideAsync(a, new GateCall { Agent = "a", Tool = "t" }, Ct), gate.DecideAsync(b, new GateCall { Agent = "b", Tool = "t" }, Ct) };
 
         var refused = await gate.DecideAsync(b, new GateCall { Agent = "b", Tool = "t" }, Ct);
-        var quiet = gate.DecideAsync(new Caller("q", "agent", "quiet", Role.Agent), new GateCall { Agent = "q", Tool = "t" }, Ct);
+        var quiet = gate.DecideAsync(new Caller("q", "q", "quiet", Role.Agent), new GateCall { Agent = "q", Tool = "t" }, Ct);
 
         Assert.Equal("deny", refused.Effect);
         Assert.Contains("project noisy already holds 3 decisions waiting", refused.Reasons[0].Message, StringComparison.Ordinal);

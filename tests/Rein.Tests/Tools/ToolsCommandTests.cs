@@ -242,7 +242,7 @@ public sealed class ToolsCommandTests : IAsyncLifetime
         var result = await _rein.RunWithKeyAsync(agentKey, "mcp", "stdio", "--agent", "bad-drain", "--drain-timeout", "2h");
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
-        Assert.Contains("--drain-timeout: must be at most 10m", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("--drain-timeout: '2h' is out of range: use a duration from 1ms to 10m", result.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]
