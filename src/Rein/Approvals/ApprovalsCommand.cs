@@ -231,7 +231,7 @@ public static partial class ApprovalsCommand
     private static Command Wait(GlobalOptions globals)
     {
         var id = IdArgument();
-        var timeout = DurationOption("--timeout", "How long to wait for a decision", DefaultTimeout, TimeSpan.FromSeconds(1), MaxTimeout);
+        var timeout = TimeArguments.DurationOption("--timeout", "How long to wait for a decision", DefaultTimeout, TimeSpan.FromSeconds(1), MaxTimeout);
         var command = new Command(
             "wait",
             "Wait until a request is decided or expires, or until --timeout, and print it. With an agent key, an approval shows its " +
@@ -269,7 +269,7 @@ public static partial class ApprovalsCommand
 
     private static Command Export(GlobalOptions globals)
     {
-        var since = DurationOption("--since", "Decisions made this far back from now", DefaultWindow, TimeSpan.FromSeconds(1), MaxWindow);
+        var since = TimeArguments.DurationOption("--since", "Decisions made this far back from now", DefaultWindow, TimeSpan.FromSeconds(1), MaxWindow);
         var format = OneOf("--format", "an export format", "jsonl: one JSON object per decision and line", "jsonl", ["jsonl"]);
         // Shadows the global --output (table|json) on this command: the export is JSON lines whatever it says.
         var file = new Option<string?>("--output")
@@ -343,7 +343,7 @@ public static partial class ApprovalsCommand
 
     private static Command Stats(GlobalOptions globals)
     {
-        var since = DurationOption("--since", "Requests opened this far back from now", DefaultWindow, TimeSpan.FromSeconds(1), MaxWindow);
+        var since = TimeArguments.DurationOption("--since", "Requests opened this far back from now", DefaultWindow, TimeSpan.FromSeconds(1), MaxWindow);
         var command = new Command(
             "stats",
             "Requests opened in a window, per queue and in total: pending, approved, modified, rejected, expired, and the time to a " +
@@ -423,29 +423,6 @@ public static partial class ApprovalsCommand
     private static Argument<string> IdArgument() => new("id") { Description = "The request's id (apr_…), as 'rein approvals list' or 'rein gate' prints it" };
 
     private static Option<string?> NoteOption() => new("--note") { Description = "Why, for the agent, the audit log and the feedback export", HelpName = "text" };
-
-    /// <summary>A duration option; absent, <see cref="ValueOr"/> gives its default (kept out of the option so that help
-    /// prints it as people write it, not as a TimeSpan).</summary>
-    private static Option<TimeSpan?> DurationOption(string name, string description, TimeSpan defaultValue, TimeSpan min, TimeSpan max) => new(name)
-    {
-        Description = $"{description}: {TimeArguments.DurationHelp}, at most {TimeArguments.Describe(max)} [default: {TimeArguments.Describe(defaultValue)}]",
-        HelpName = "duration",
-        CustomParser = result =>
-        {
-            if (result.Tokens.Count == 0)
-            {
-                return null;
-            }
-
-            if (TimeArguments.TryParseDuration(name, result.Tokens[0].Value, min, max, out var value, out var error))
-            {
-                return value;
-            }
-
-            result.AddError(error);
-            return null;
-        },
-    };
 
     private static TimeSpan ValueOr(this ParseResult parse, Option<TimeSpan?> option, TimeSpan defaultValue) => parse.GetValue(option) ?? defaultValue;
 

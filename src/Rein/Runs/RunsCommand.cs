@@ -129,8 +129,8 @@ public static class RunsCommand
         var filters = new RunFilterOptions(withTimes: false);
         var defaultInterval = TimeSpan.FromSeconds(2);
         var defaultRunningAfter = TimeSpan.FromMinutes(1);
-        var interval = DurationOption("--interval", "How often to ask the server", defaultInterval, MinInterval, MaxInterval);
-        var runningAfter = DurationOption(
+        var interval = TimeArguments.DurationOption("--interval", "How often to ask the server", defaultInterval, MinInterval, MaxInterval);
+        var runningAfter = TimeArguments.DurationOption(
             "--running-after",
             "Print a run that is still running this long after it appeared (its outcome is then not printed again)",
             defaultRunningAfter,
@@ -307,26 +307,6 @@ public static class RunsCommand
         }
 
         return text.ToString();
-    }
-
-    /// <summary>No DefaultValueFactory: help would print the default as a TimeSpan (00:00:02) after ours.</summary>
-    private static Option<TimeSpan?> DurationOption(string name, string description, TimeSpan defaultValue, TimeSpan min, TimeSpan max)
-    {
-        var option = new Option<TimeSpan?>(name)
-        {
-            Description = $"{description} [{TimeArguments.DurationHelp}] [default: {TimeArguments.Describe(defaultValue)}]",
-            HelpName = "duration",
-            CustomParser = result =>
-            {
-                if (!TimeArguments.TryParseDuration(name, result.Tokens.Count > 0 ? result.Tokens[0].Value : "", min, max, out var value, out var error))
-                {
-                    result.AddError(error);
-                }
-
-                return value;
-            },
-        };
-        return option;
     }
 
     /// <summary>The filters <c>list</c> and <c>tail</c> share; they map one to one onto the API's query parameters.</summary>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -46,6 +47,29 @@ public static partial class TimeArguments
         error = $"'{value}' is not a duration or a time: use {PointHelp}";
         return false;
     }
+
+    /// <summary>A duration option of the one grammar, bounded from <paramref name="min"/> to <paramref name="max"/>;
+    /// its value is null when the option is not given (the caller applies <paramref name="defaultValue"/>).</summary>
+    public static Option<TimeSpan?> DurationOption(string name, string description, TimeSpan defaultValue, TimeSpan min, TimeSpan max) => new(name)
+    {
+        Description = $"{description}: {DurationHelp}, at most {Describe(max)} [default: {Describe(defaultValue)}]",
+        HelpName = "duration",
+        CustomParser = result =>
+        {
+            if (result.Tokens.Count == 0)
+            {
+                return null;
+            }
+
+            if (TryParseDuration(name, result.Tokens[0].Value, min, max, out var value, out var error))
+            {
+                return value;
+            }
+
+            result.AddError(error);
+            return null;
+        },
+    };
 
     /// <summary>A positive duration in the one grammar: a whole number (at most six digits) and a unit (ms, s, m, h, d,
     /// w, y).</summary>

@@ -26,25 +26,8 @@ public static class McpCommand
     {
         var mcp = new Command("mcp", "Reach Rein's tool gateway from MCP clients.");
         var agent = new Option<string>("--agent") { Description = "The agent this bridge speaks for: the name of the agent key in use", Required = true };
-        var drain = new Option<TimeSpan?>("--drain-timeout")
-        {
-            Description = $"When standard input ends, how long to wait for the replies still being worked on before exiting: {TimeArguments.DurationHelp}, at most {TimeArguments.Describe(MaxDrain)} [default: {TimeArguments.Describe(DefaultDrain)}]",
-            HelpName = "duration",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (!TimeArguments.TryParseDuration(text, out var value))
-                {
-                    result.AddError($"--drain-timeout: '{text}' is not a duration: use {TimeArguments.DurationHelp}");
-                }
-                else if (value > MaxDrain)
-                {
-                    result.AddError($"--drain-timeout: must be at most {TimeArguments.Describe(MaxDrain)}");
-                }
-
-                return value;
-            },
-        };
+        var drain = TimeArguments.DurationOption(
+            "--drain-timeout", "When standard input ends, how long to wait for the replies still being worked on before exiting", DefaultDrain, TimeSpan.FromMilliseconds(1), MaxDrain);
         var stdio = new Command("stdio", "Serve MCP over stdio, forwarding to Rein's /mcp endpoint with an agent key (REIN_API_KEY or --api-key).") { agent, drain };
         stdio.SetApiAction(globals, async (context, cancellationToken) =>
         {
